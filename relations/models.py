@@ -1,0 +1,690 @@
+"""The relational core: who (countries, organisations, officials and their posts), what
+(events, agreements, statements), in which domains, and the citations that back each claim.
+
+Every model a fixture refers to has a natural key (ISO code or slug), so fixtures load into any
+fresh install. Claims (events, agreements, statements, positions) carry an editorial status;
+everything public starts from ``.published()``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Upper
+from django.db.models.lookups import Exact, In
+from django.utils.text import slugify
+
+from relations.dates import FuzzyDate, parse_fuzzy_date
+from relations.fields import FuzzyDateField, fuzzy_date_constraints
+from sources.models import CitationBase, SlugQuerySet, Timestamped
+
+
+# --- Reference data: countries, domains, organisations, officials -----------------------------
+class CountryQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code: str) -> Country:
+        return self.get(code=code)
+
+    def current(self) -> CountryQuerySet:
+        return self.filter(withdrawn__isnull=True)
+
+
+class Country(models.Model):
+    """A state, keyed by its ISO 3166-1 alpha-2 code (ISO 3166-3 alpha-4 once withdrawn)."""
+
+    code = models.CharField(
+        max_length=4,
+        unique=True,
+        help_text="ISO 3166-1 alpha-2 code (e.g. 'BY'); the 4-letter ISO 3166-3 code for "
+        "states that no longer exist (e.g. 'SUHH' for the Soviet Union).",
+    )
+    alpha_3 = models.CharField("alpha-3", max_length=3, help_text="ISO 3166-1 alpha-3 code.")
+    numeric = models.CharField(max_length=3, blank=True, help_text="ISO 3166-1 numeric code.")
+    name = models.CharField(max_length=100, help_text="Short English name, e.g. 'Iran'.")
+    official_name = models.CharField(max_length=200, blank=True)
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Other names and spellings found in sources, e.g. 'Belarussian', "
+        "'Byelorussia'. Used when matching text to countries.",
+    )
+    withdrawn = models.DateField(
+        null=True, blank=True, help_text="When the code was withdrawn from ISO 3166-1, if it was."
+    )
+
+    objects = CountryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(In(Length("code"), [2, 4]), code=Upper("code")),
+                name="country_code_format",
+                violation_error_message="A country code is 2 (or, withdrawn, 4) capital letters.",
+            ),
+            # Withdrawn codes may repeat a current alpha-3 (ISO reassigned ATF), current ones not.
+            models.UniqueConstraint(
+                fields=["alpha_3"],
+                condition=Q(withdrawn__isnull=True),
+                name="country_current_alpha_3_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+class Domain(models.Model):
+    """A field of relations (nuclear, economic, energy...): the sections of a dossier."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=100, help_text="Order of the domain's section in dossiers (lowest first)."
+    )
+
+    objects = SlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class Organisation(Timestamped):
+    """A body that acts in foreign relations: an intergovernmental organisation, a ministry,
+    a central bank, a state company, a party, an NGO..."""
+
+    class Kind(models.TextChoices):
+        INTERGOVERNMENTAL = "intergovernmental", "intergovernmental organisation"
+        GOVERNMENT = "government", "government body"
+        LEGISLATURE = "legislature", "legislature"
+        CENTRAL_BANK = "central-bank", "central bank"
+        STATE_COMPANY = "state-company", "state-owned company"
+        COMPANY = "company", "private company"
+        MILITARY = "military", "armed forces"
+        PARTY = "party", "political party"
+        NGO = "ngo", "non-governmental organisation"
+        MEDIA = "media", "media outlet"
+        OTHER = "other", "other"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=300)
+    short_name = models.CharField(
+        max_length=50, blank=True, help_text="Acronym or short form: 'NAM', 'IAEA', 'ICRO'."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    # PROTECT: a country's organisations are facts about it; remove them before the country.
+    country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        help_text="The state it belongs to; blank for intergovernmental bodies.",
+    )
+    # PROTECT: deleting a parent must not silently detach its ministries or subsidiaries.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The body it is part of, e.g. a ministry's government.",
+    )
+    aliases = models.JSONField(default=list, blank=True, help_text="Other names and spellings.")
+    description = models.TextField(blank=True)
+    website = models.URLField(max_length=500, blank=True)
+
+    objects = SlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")),
+                name="organisation_not_own_parent",
+                violation_error_message="An organisation cannot be its own parent.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.short_name})" if self.short_name else self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class Official(Timestamped):
+    """A person who acts for a state or an organisation."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=200, help_text="Full name as usually written in English.")
+    aliases = models.JSONField(
+        default=list, blank=True, help_text="Other spellings and transliterations."
+    )
+    # PROTECT: an official's nationality is part of the record of what they did.
+    country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officials",
+        help_text="The state the person serves or belongs to.",
+    )
+    description = models.TextField(blank=True)
+
+    objects = SlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="official_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+# --- Claims: positions, agreements, events, statements ---------------------------------------
+class Status(models.TextChoices):
+    DRAFT = "draft", "draft"
+    PUBLISHED = "published", "published"
+
+
+def _dates(value: datetime.date | str | FuzzyDate | None) -> FuzzyDate | datetime.date | None:
+    return parse_fuzzy_date(value) if isinstance(value, str) else value
+
+
+class ClaimQuerySet(SlugQuerySet):
+    def published(self) -> ClaimQuerySet:
+        return self.filter(status=Status.PUBLISHED)
+
+    def drafts(self) -> ClaimQuerySet:
+        return self.filter(status=Status.DRAFT)
+
+    def between(
+        self,
+        lower: datetime.date | str | FuzzyDate | None,
+        upper: datetime.date | str | FuzzyDate | None,
+    ) -> ClaimQuerySet:
+        """Claims whose date interval overlaps [lower, upper] (either side may be open).
+
+        Fuzzy text is read at its own precision: ``between("2007", "May 2008")`` means
+        2007-01-01 to 2008-05-31. An event dated "2008" matches a filter for June 2008.
+        """
+        field = self.model.date_field
+        lower, upper = _dates(lower), _dates(upper)
+        if isinstance(lower, FuzzyDate):
+            lower = lower.lower
+        if isinstance(upper, FuzzyDate):
+            upper = upper.upper
+        queryset = self
+        if upper is not None:
+            queryset = queryset.filter(**{f"{field}_lower__lte": upper})
+        if lower is not None:
+            queryset = queryset.filter(**{f"{field}_upper__gte": lower})
+        return queryset
+
+    def chronological(self) -> ClaimQuerySet:
+        field = self.model.date_field
+        return self.order_by(f"{field}_lower", f"{field}_upper", "id")
+
+
+class Claim(Timestamped):
+    """A statement of fact that needs a citation and passes through editorial review."""
+
+    slug = models.SlugField(
+        max_length=120,
+        unique=True,
+        help_text="Stable key used in fixtures and URLs; made from the date and title if blank.",
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text="Only published claims are shown to the public.",
+    )
+
+    date_field = "date"
+
+    class Meta:
+        abstract = True
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = self.make_slug()
+        super().save(*args, **kwargs)
+
+    def slug_text(self) -> str:
+        """The words a new slug is made from."""
+        return str(self)
+
+    def make_slug(self) -> str:
+        """A readable unique key from ``slug_text()``, with a number if already taken."""
+        base = slugify(self.slug_text())[:100].strip("-") or self._meta.model_name
+        slug, n = base, 1
+        while type(self)._default_manager.filter(slug=slug).exclude(pk=self.pk).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+
+class Position(Claim):
+    """A post an official held, in a state's government or in an organisation."""
+
+    # PROTECT: positions are cited facts; delete them explicitly, not as a side effect.
+    official = models.ForeignKey(Official, on_delete=models.PROTECT, related_name="positions")
+    title = models.CharField(
+        max_length=200, help_text="As used at the time: 'Deputy Prime Minister', 'Vice Governor'."
+    )
+    country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="positions",
+        help_text="The state whose government the post belongs to.",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="positions",
+        help_text="The organisation the post belongs to (a ministry, a central bank...).",
+    )
+    start = FuzzyDateField("from", blank=True, help_text="When the post was taken up, if known.")
+    start_lower, start_upper, start_precision = FuzzyDateField.companions("start")
+    end = FuzzyDateField("to", blank=True, help_text="When it ended; blank while still held.")
+    end_lower, end_upper, end_precision = FuzzyDateField.companions("end")
+
+    objects = ClaimQuerySet.as_manager()
+    date_field = "start"
+
+    class Meta:
+        ordering = ["official__name", "start_lower", "id"]
+        constraints = [
+            *fuzzy_date_constraints("position", "start", required=False),
+            *fuzzy_date_constraints("position", "end", required=False),
+            models.CheckConstraint(
+                condition=Q(country__isnull=False) | Q(organisation__isnull=False),
+                name="position_held_somewhere",
+                violation_error_message="A post is held in a country's government or an "
+                "organisation: give at least one.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_lower__isnull=True)
+                | Q(end_upper__isnull=True)
+                | Q(end_upper__gte=models.F("start_lower")),
+                name="position_end_not_before_start",
+                violation_error_message="The post ends before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.organisation or self.country
+        return (
+            f"{self.official}, {self.title} ({where})"
+            if where
+            else f"{self.official}, {self.title}"
+        )
+
+    @property
+    def held(self) -> str:
+        """The period in words: 'May 2007 – 2010', 'since 2007', 'until 2009', ''."""
+        start = parse_fuzzy_date(self.start) if self.start else None
+        end = parse_fuzzy_date(self.end) if self.end else None
+        if start and end:
+            return f"{start} – {end}"
+        if start:
+            return f"since {start}"
+        return f"until {end}" if end else ""
+
+
+class Agreement(Claim):
+    """A loan, memorandum, treaty or contract between countries and/or organisations."""
+
+    class Kind(models.TextChoices):
+        LOAN = "loan", "loan"
+        MOU = "mou", "memorandum of understanding"
+        TREATY = "treaty", "treaty"
+        CONTRACT = "contract", "contract"
+        DECLARATION = "declaration", "joint declaration"
+        PROGRAMME = "programme", "cooperation programme"
+        OTHER = "other", "other"
+
+    class Stage(models.TextChoices):
+        PROPOSED = "proposed", "proposed"
+        AGREED = "agreed", "agreed in principle"
+        SIGNED = "signed", "signed"
+        IN_FORCE = "in-force", "in force"
+        SUSPENDED = "suspended", "suspended"
+        EXPIRED = "expired", "expired"
+        CANCELLED = "cancelled", "cancelled"
+
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    stage = models.CharField(
+        max_length=20,
+        choices=Stage.choices,
+        default=Stage.SIGNED,
+        help_text="Where the agreement itself stands (not whether this record is published).",
+    )
+    purpose = models.TextField(blank=True, help_text="What it is for, in our own words.")
+    date = FuzzyDateField("signed", blank=True, help_text="When it was signed or agreed.")
+    date_lower, date_upper, date_precision = FuzzyDateField.companions("date")
+    value_amount = models.DecimalField(
+        "value",
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Monetary value, if any, in the currency below (212000000 for $212m).",
+    )
+    value_currency = models.CharField(
+        "currency", max_length=3, blank=True, help_text="ISO 4217 code, e.g. USD, EUR, IRR."
+    )
+    countries = models.ManyToManyField(
+        Country, blank=True, related_name="agreements", help_text="States that are parties."
+    )
+    organisations = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="agreements",
+        help_text="Organisations that are parties (a lender, a borrower, a company...).",
+    )
+    domains = models.ManyToManyField(Domain, blank=True, related_name="agreements")
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date_lower", "date_upper", "id"]
+        constraints = [
+            *fuzzy_date_constraints("agreement", "date", required=False),
+            models.CheckConstraint(
+                condition=Q(value_amount__isnull=True) | Q(value_amount__gt=0),
+                name="agreement_value_positive",
+                violation_error_message="An agreement's value must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(value_amount__isnull=True) & Q(value_currency=""))
+                | Q(
+                    Exact(Length("value_currency"), 3),
+                    value_amount__isnull=False,
+                    value_currency=Upper("value_currency"),
+                ),
+                name="agreement_value_has_currency",
+                violation_error_message="A value needs its ISO 4217 currency code, and a "
+                "currency needs a value.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind"], name="agreement_kind_idx"),
+            models.Index(fields=["status", "date_lower"], name="agreement_status_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EventQuerySet(ClaimQuerySet):
+    def involving(self, *countries: Country | str) -> EventQuerySet:
+        """Events in which every one of the given countries (objects or ISO codes) took part."""
+        queryset = self
+        for country in countries:
+            if isinstance(country, str):
+                queryset = queryset.filter(countries__code=country.upper())
+            else:
+                queryset = queryset.filter(countries=country)
+        return queryset
+
+    def in_domains(self, *domains: Domain | str) -> EventQuerySet:
+        """Events in any of the given domains (objects or slugs), each event once."""
+        slugs = [d if isinstance(d, str) else d.slug for d in domains]
+        return self.filter(
+            id__in=Event.domains.through.objects.filter(domain__slug__in=slugs).values("event_id")
+        )
+
+
+class Event(Claim):
+    """Something that happened between states: a meeting, a visit, a vote, a declaration."""
+
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True, help_text="What happened, in our own words.")
+    date = FuzzyDateField(help_text="When it happened, at whatever precision the sources give.")
+    date_lower, date_upper, date_precision = FuzzyDateField.companions("date")
+    place = models.CharField(max_length=200, blank=True, help_text="City or venue, e.g. 'Minsk'.")
+    domains = models.ManyToManyField(Domain, related_name="events")
+    countries = models.ManyToManyField(
+        Country, blank=True, related_name="events", help_text="States that took part."
+    )
+    organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="events", help_text="Organisations that took part."
+    )
+    officials = models.ManyToManyField(
+        Official, blank=True, related_name="events", help_text="Officials who took part."
+    )
+    agreements = models.ManyToManyField(
+        Agreement,
+        blank=True,
+        related_name="events",
+        help_text="Agreements negotiated, signed or discussed at this event.",
+    )
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date_lower", "date_upper", "id"]
+        constraints = fuzzy_date_constraints("event", "date", required=True)
+        indexes = [
+            # Interval overlap: date_lower <= :to AND date_upper >= :from.
+            models.Index(fields=["date_lower", "date_upper"], name="event_date_bounds_idx"),
+            # The public timeline: published events in date order, keyset on (date_lower, id).
+            models.Index(
+                fields=["date_lower", "id"],
+                condition=Q(status="published"),
+                name="event_published_date_idx",
+            ),
+            models.Index(fields=["status"], name="event_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.title}" if self.date else self.title
+
+    @property
+    def fuzzy_date(self) -> FuzzyDate:
+        return parse_fuzzy_date(self.date)
+
+
+class Statement(Claim):
+    """Words someone said or published, quoted verbatim."""
+
+    quote = models.TextField(help_text="Verbatim, without the quotation marks.")
+    # PROTECT: a quote without its speaker is worthless; keep the person while they are quoted.
+    speaker = models.ForeignKey(
+        Official,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        help_text="Who said it.",
+    )
+    speaker_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        help_text="The body that issued it (a press release), or the speaker's organisation.",
+    )
+    context = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Where and how it was said, e.g. 'in a press release', 'at a joint press "
+        "conference in Tehran'.",
+    )
+    date = FuzzyDateField(blank=True, help_text="When it was said, if known.")
+    date_lower, date_upper, date_precision = FuzzyDateField.companions("date")
+    # SET_NULL: deleting an event must not delete the words said there.
+    event = models.ForeignKey(
+        "Event",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="statements",
+        help_text="The event at which it was said, if any.",
+    )
+    countries = models.ManyToManyField(
+        Country, blank=True, related_name="statements", help_text="The states it is about."
+    )
+    domains = models.ManyToManyField(Domain, blank=True, related_name="statements")
+    language = models.CharField(
+        max_length=16, default="en", help_text="Language of the quote as given (BCP 47)."
+    )
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date_lower", "date_upper", "id"]
+        constraints = [
+            *fuzzy_date_constraints("statement", "date", required=False),
+            models.CheckConstraint(
+                condition=Q(speaker__isnull=False)
+                | Q(speaker_organisation__isnull=False)
+                | Q(event__isnull=False),
+                name="statement_has_speaker",
+                violation_error_message="A statement needs a speaker, an issuing organisation, or "
+                "the event at which its parties made it jointly.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(quote=""),
+                name="statement_quote_not_empty",
+                violation_error_message="A statement needs its words.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "date_lower"], name="statement_status_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.speaker or self.speaker_organisation
+        words = self.quote if len(self.quote) <= 60 else self.quote[:59] + "…"
+        return f"{who}: “{words}”"
+
+    def slug_text(self) -> str:
+        return f"{self.date} {self.speaker or self.speaker_organisation} {self.quote[:60]}"
+
+
+# --- Citations --------------------------------------------------------------------------------
+CLAIM_FIELDS = ("event", "agreement", "statement", "position")
+
+
+class CitationQuerySet(models.QuerySet):
+    def get_by_natural_key(
+        self, source: str, claim_kind: str, claim_slug: str, locator: str
+    ) -> Citation:
+        if claim_kind not in CLAIM_FIELDS:
+            raise self.model.DoesNotExist(f"Unknown claim kind {claim_kind!r}.")
+        return self.get(source__slug=source, **{f"{claim_kind}__slug": claim_slug}, locator=locator)
+
+    def for_claims(self, claims: Iterable[Claim]) -> CitationQuerySet:
+        """Citations of any of the given claims, whatever their kinds, in one query."""
+        by_field: dict[str, list[int]] = {}
+        for claim in claims:
+            by_field.setdefault(claim._meta.model_name, []).append(claim.pk)
+        condition = Q(pk__in=[])
+        for field, pks in by_field.items():
+            condition |= Q(**{f"{field}__in": pks})
+        return self.filter(condition)
+
+
+def _exactly_one(fields: Iterable[str]) -> Q:
+    fields = list(fields)
+    options = [
+        Q(**{f"{f}__isnull": False}, **{f"{o}__isnull": True for o in fields if o != f})
+        for f in fields
+    ]
+    condition = options[0]
+    for option in options[1:]:
+        condition |= option
+    return condition
+
+
+class Citation(CitationBase):
+    """One claim resting on one source: exactly one of the claim fields is set.
+
+    One table with a foreign key per claim kind (not a generic relation) keeps joins cheap,
+    lets the database enforce the link, and numbers a dossier's footnotes in one query.
+    """
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    position = models.ForeignKey(
+        Position, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+
+    objects = CitationQuerySet.as_manager()
+    claim_fields = CLAIM_FIELDS
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_exactly_one(CLAIM_FIELDS),
+                name="citation_exactly_one_claim",
+                violation_error_message="A citation supports exactly one claim: an event, "
+                "an agreement, a statement or a position.",
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=["source", field, "locator"],
+                    condition=Q(**{f"{field}__isnull": False}),
+                    name=f"citation_unique_{field}_source_locator",
+                    violation_error_message="This claim already cites that place in the source.",
+                )
+                for field in CLAIM_FIELDS
+            ),
+        ]
+
+    @property
+    def claim(self) -> Claim | None:
+        return next((getattr(self, f) for f in CLAIM_FIELDS if getattr(self, f"{f}_id")), None)
+
+    @property
+    def claim_kind(self) -> str:
+        return next((f for f in CLAIM_FIELDS if getattr(self, f"{f}_id")), "")
+
+    def natural_key(self) -> tuple[str, str, str, str]:
+        claim = self.claim
+        return (self.source.slug, self.claim_kind, claim.slug if claim else "", self.locator)
+
+    natural_key.dependencies = [
+        "sources.source",
+        "relations.event",
+        "relations.agreement",
+        "relations.statement",
+        "relations.position",
+    ]

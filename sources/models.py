@@ -1,0 +1,139 @@
+"""Sources: what the knowledge base's claims rest on, and what a citation of one is.
+
+This app knows nothing of the claims themselves (events, agreements...): the concrete citation
+table lives in ``relations`` and extends ``CitationBase``, so ``sources`` imports only the
+fuzzy-date field from there, never a model.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.utils import timezone
+
+from relations.fields import FuzzyDateField, fuzzy_date_constraints
+
+
+class SlugQuerySet(models.QuerySet):
+    """Every fixture-referenced model is found by its slug (its natural key)."""
+
+    def get_by_natural_key(self, slug: str) -> models.Model:
+        return self.get(slug=slug)
+
+
+class Timestamped(models.Model):
+    """Created/updated times, set explicitly (not auto_now) so fixtures keep theirs."""
+
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.updated = timezone.now()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            # A fuzzy date's derived bounds are written whenever its text is.
+            fuzzy = {
+                f"{f.name}_{part}"
+                for f in self._meta.concrete_fields
+                if isinstance(f, FuzzyDateField) and f.name in update_fields
+                for part in ("lower", "upper", "precision")
+            }
+            kwargs["update_fields"] = {*update_fields, *fuzzy, "updated"}
+        super().save(*args, **kwargs)
+
+
+class Source(Timestamped):
+    """A document a claim rests on: an article, a report, a press release, a dossier page."""
+
+    slug = models.SlugField(
+        max_length=120,
+        unique=True,
+        help_text="Stable key used in fixtures and URLs, e.g. 'irantracker-belarus-iran-2010'.",
+    )
+    title = models.CharField(max_length=500)
+    outlet = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Publisher, newspaper, agency or website, e.g. 'IRNA', 'Reuters'.",
+    )
+    author = models.CharField(max_length=300, blank=True, help_text="As credited; may be blank.")
+    url = models.URLField("URL", max_length=1000, blank=True)
+    published = FuzzyDateField(
+        "publication date",
+        blank=True,
+        help_text="When the source was published, at whatever precision is known.",
+    )
+    published_lower, published_upper, published_precision = FuzzyDateField.companions("published")
+    accessed = models.DateField(
+        "access date", null=True, blank=True, help_text="When an analyst last read the URL."
+    )
+    archive_url = models.URLField(
+        "archived copy URL",
+        max_length=1000,
+        blank=True,
+        help_text="A permanent copy (e.g. the Wayback Machine), in case the original moves.",
+    )
+    language = models.CharField(
+        max_length=16,
+        default="en",
+        help_text="BCP 47 language code of the source text, e.g. 'en', 'fa', 'ru'.",
+    )
+    notes = models.TextField(blank=True, help_text="Anything a reader should know about it.")
+
+    objects = SlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "slug"]
+        constraints = [
+            *fuzzy_date_constraints("source", "published", required=False),
+            models.CheckConstraint(
+                condition=models.Q(accessed__isnull=True)
+                | models.Q(accessed__gte=datetime.date(1900, 1, 1)),
+                name="source_accessed_plausible",
+                violation_error_message="The access date is implausibly early.",
+            ),
+        ]
+        indexes = [
+            # The admin's "source outlet" filter and per-outlet listings.
+            models.Index(fields=["outlet"], name="source_outlet_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.outlet})" if self.outlet else self.title
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class CitationBase(models.Model):
+    """What a citation is: a claim rests on a source, at a locator, maybe with an excerpt.
+
+    The claim side is supplied by the concrete table (``relations.Citation``).
+    """
+
+    # PROTECT: deleting a source must not silently strip the support from published claims.
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        related_name="citations",
+        help_text="The document this claim rests on.",
+    )
+    locator = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Where in the source: 'note 3', 'p. 12', 'para. 4', a timestamp...",
+    )
+    excerpt = models.TextField(
+        blank=True, help_text="The passage that supports the claim, verbatim (optional)."
+    )
+    note = models.TextField(blank=True, help_text="The analyst's remark on this citation.")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.source} — {self.locator}" if self.locator else str(self.source)
