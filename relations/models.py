@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import Exact, In
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 
 from relations.dates import FuzzyDate, parse_fuzzy_date
 from relations.fields import FuzzyDateField, fuzzy_date_constraints
@@ -31,7 +32,7 @@ class CountryQuerySet(models.QuerySet):
         return self.filter(withdrawn__isnull=True)
 
 
-class Country(models.Model):
+class Country(Timestamped):
     """A state, keyed by its ISO 3166-1 alpha-2 code (ISO 3166-3 alpha-4 once withdrawn)."""
 
     code = models.CharField(
@@ -55,6 +56,7 @@ class Country(models.Model):
     )
 
     objects = CountryQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -80,7 +82,7 @@ class Country(models.Model):
         return (self.code,)
 
 
-class Domain(models.Model):
+class Domain(Timestamped):
     """A field of relations (nuclear, economic, energy...): the sections of a dossier."""
 
     slug = models.SlugField(max_length=50, unique=True)
@@ -91,6 +93,7 @@ class Domain(models.Model):
     )
 
     objects = SlugQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "name"]
@@ -148,6 +151,7 @@ class Organisation(Timestamped):
     website = models.URLField(max_length=500, blank=True)
 
     objects = SlugQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -186,6 +190,7 @@ class Official(Timestamped):
     description = models.TextField(blank=True)
 
     objects = SlugQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -200,7 +205,10 @@ class Official(Timestamped):
 
 # --- Claims: positions, agreements, events, statements ---------------------------------------
 class Status(models.TextChoices):
+    """The editorial workflow: analysts draft and submit, editors publish."""
+
     DRAFT = "draft", "draft"
+    REVIEW = "review", "ready for review"
     PUBLISHED = "published", "published"
 
 
@@ -213,7 +221,11 @@ class ClaimQuerySet(SlugQuerySet):
         return self.filter(status=Status.PUBLISHED)
 
     def drafts(self) -> ClaimQuerySet:
-        return self.filter(status=Status.DRAFT)
+        """Everything the public must not see: drafts and claims awaiting review."""
+        return self.exclude(status=Status.PUBLISHED)
+
+    def uncited(self) -> ClaimQuerySet:
+        return self.filter(citations__isnull=True)
 
     def between(
         self,
@@ -315,10 +327,12 @@ class Position(Claim):
     end_lower, end_upper, end_precision = FuzzyDateField.companions("end")
 
     objects = ClaimQuerySet.as_manager()
+    history = HistoricalRecords()
     date_field = "start"
 
     class Meta:
         ordering = ["official__name", "start_lower", "id"]
+        permissions = [("publish_position", "Can publish positions")]
         constraints = [
             *fuzzy_date_constraints("position", "start", required=False),
             *fuzzy_date_constraints("position", "end", required=False),
@@ -412,9 +426,11 @@ class Agreement(Claim):
     domains = models.ManyToManyField(Domain, blank=True, related_name="agreements")
 
     objects = ClaimQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[countries, organisations, domains])
 
     class Meta:
         ordering = ["date_lower", "date_upper", "id"]
+        permissions = [("publish_agreement", "Can publish agreements")]
         constraints = [
             *fuzzy_date_constraints("agreement", "date", required=False),
             models.CheckConstraint(
@@ -488,13 +504,18 @@ class Event(Claim):
     )
 
     objects = EventQuerySet.as_manager()
+    history = HistoricalRecords(
+        m2m_fields=[domains, countries, organisations, officials, agreements]
+    )
 
     class Meta:
         ordering = ["date_lower", "date_upper", "id"]
+        permissions = [("publish_event", "Can publish events")]
         constraints = fuzzy_date_constraints("event", "date", required=True)
         indexes = [
-            # Interval overlap: date_lower <= :to AND date_upper >= :from.
-            models.Index(fields=["date_lower", "date_upper"], name="event_date_bounds_idx"),
+            # Interval overlap (date_lower <= :to AND date_upper >= :from) and the admin's
+            # chronological ordering, which ends in id to be total.
+            models.Index(fields=["date_lower", "date_upper", "id"], name="event_date_bounds_idx"),
             # The public timeline: published events in date order, keyset on (date_lower, id).
             models.Index(
                 fields=["date_lower", "id"],
@@ -510,6 +531,20 @@ class Event(Claim):
     @property
     def fuzzy_date(self) -> FuzzyDate:
         return parse_fuzzy_date(self.date)
+
+    def possible_duplicates(self, limit: int = 20) -> list[Event]:
+        """Other events with the same countries whose dates overlap this one's."""
+        codes = set(self.countries.values_list("code", flat=True))
+        if not codes or self.date_lower is None:
+            return []
+        candidates = (
+            Event.objects.exclude(pk=self.pk)
+            .between(self.date_lower, self.date_upper)
+            .involving(*codes)
+            .prefetch_related("countries")
+            .order_by("date_lower", "id")[:limit]
+        )
+        return [e for e in candidates if {c.code for c in e.countries.all()} == codes]
 
 
 class Statement(Claim):
@@ -559,9 +594,11 @@ class Statement(Claim):
     )
 
     objects = ClaimQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[countries, domains])
 
     class Meta:
         ordering = ["date_lower", "date_upper", "id"]
+        permissions = [("publish_statement", "Can publish statements")]
         constraints = [
             *fuzzy_date_constraints("statement", "date", required=False),
             models.CheckConstraint(
@@ -647,6 +684,7 @@ class Citation(CitationBase):
     )
 
     objects = CitationQuerySet.as_manager()
+    history = HistoricalRecords()
     claim_fields = CLAIM_FIELDS
 
     class Meta:

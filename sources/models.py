@@ -11,6 +11,7 @@ import datetime
 
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from relations.fields import FuzzyDateField, fuzzy_date_constraints
 
@@ -85,6 +86,7 @@ class Source(Timestamped):
     notes = models.TextField(blank=True, help_text="Anything a reader should know about it.")
 
     objects = SlugQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["title", "slug"]
@@ -109,7 +111,7 @@ class Source(Timestamped):
         return (self.slug,)
 
 
-class CitationBase(models.Model):
+class CitationBase(Timestamped):
     """What a citation is: a claim rests on a source, at a locator, maybe with an excerpt.
 
     The claim side is supplied by the concrete table (``relations.Citation``).

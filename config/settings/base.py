@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "django_filters",
+    "simple_history",
+    "import_export",
     "sources",
     "relations",
 ]
@@ -36,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -105,6 +108,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# --- History ----------------------------------------------------------------------------------
+# Viewing history needs the history model's view permission, reverting its change permission:
+# analysts see every version, editors revert (see relations/roles.py).
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
 
 # --- Fixtures ---------------------------------------------------------------------------------
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

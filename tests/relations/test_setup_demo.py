@@ -5,18 +5,19 @@ from django.core.management import CommandError, call_command
 pytestmark = pytest.mark.django_db
 
 
-def test_creates_an_analyst_who_can_edit_content_but_not_delete_or_manage_users(settings, capsys):
+def test_creates_one_demo_user_per_role_and_prints_the_logins(settings, capsys):
     settings.DEBUG = True
     call_command("setup_demo")
-    assert "username: analyst" in capsys.readouterr().out
-    analyst = get_user_model().objects.get(username="analyst")
-    assert analyst.check_password("relata-demo")
+    out = capsys.readouterr().out
+    assert "username: analyst" in out and "username: editor" in out
+    users = get_user_model().objects
+    analyst, editor = users.get(username="analyst"), users.get(username="editor")
+    assert analyst.check_password("relata-demo") and editor.check_password("relata-demo")
+    assert [g.name for g in analyst.groups.all()] == ["Analyst"]
+    assert [g.name for g in editor.groups.all()] == ["Editor"]
     assert analyst.is_staff and not analyst.is_superuser
-    assert analyst.has_perm("relations.add_event") and analyst.has_perm("sources.change_source")
-    assert not analyst.has_perm("relations.delete_event")
-    assert not analyst.has_perm("auth.change_user")
     call_command("setup_demo")  # running it again resets, never duplicates
-    assert get_user_model().objects.filter(username="analyst").count() == 1
+    assert users.filter(username__in=["analyst", "editor"]).count() == 2
 
 
 def test_refuses_to_create_a_known_password_without_debug(settings):

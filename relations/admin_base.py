@@ -1,0 +1,407 @@
+"""What every content admin shares: history, refusal of stale edits, role rules, fast lists.
+
+- History comes from django-simple-history (``SimpleHistoryAdmin``): every save through the
+  admin records who changed what; analysts may view it, editors revert (see ``roles.py``).
+- Optimistic concurrency: the change form carries the ``updated`` time it was loaded with; a
+  save whose record changed meanwhile is refused with a message naming who changed it.
+- Deleted records stay in history and can be recovered from a "Recover deleted" page.
+- Changelists never count a large table exactly (``EstimatedCountPaginator``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.core.serializers import serialize
+from django.db import connections, models, router, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from simple_history.admin import SimpleHistoryAdmin
+
+from relations.dates import OPEN_LOWER, OPEN_UPPER, parse_fuzzy_date
+from relations.fields import FuzzyDateField
+from relations.models import Citation, Status
+
+
+# --- Counting without COUNT(*) ----------------------------------------------------------------
+class EstimatedCountPaginator(Paginator):
+    """Exact counts for small results, the planner's estimate for large ones (PostgreSQL).
+
+    ``COUNT(*)`` over a million rows costs more than the whole page; the admin only needs the
+    count for "N results" and the page links. Below ``exact_below`` rows the count is exact.
+    """
+
+    exact_below = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        connection = connections[queryset.db]
+        if connection.vendor != "postgresql":
+            return queryset.count()
+        estimate = self._planner_estimate(queryset, connection)
+        if estimate < self.exact_below:
+            exact = queryset.count()
+            self.estimated = False
+            return exact
+        self.estimated = True
+        return estimate
+
+    estimated = False
+
+    @staticmethod
+    def _planner_estimate(queryset: models.QuerySet, connection) -> int:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+
+# --- Optimistic concurrency -------------------------------------------------------------------
+class ConcurrencyForm(forms.ModelForm):
+    """Refuses to save over a newer version than the one the form was opened with."""
+
+    loaded_updated = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.fields["loaded_updated"].initial = self.instance.updated.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.instance.pk:
+            return cleaned
+        loaded = self.cleaned_data.get("loaded_updated") or ""
+        model = type(self.instance)
+        # Lock the row until the admin's transaction commits, so two saves cannot both pass.
+        current = (
+            model._default_manager.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("updated", flat=True)
+            .first()
+        )
+        if current is not None and current.isoformat() != loaded:
+            raise ValidationError(stale_edit_message(self.instance, current), code="stale")
+        return cleaned
+
+
+def stale_edit_message(instance: models.Model, changed_at: datetime.datetime) -> str:
+    latest = instance.history.order_by("-history_date", "-history_id").first()
+    who = getattr(latest, "history_user", None) if latest else None
+    when = date_format(localtime(changed_at), "DATETIME_FORMAT")
+    by = f" by {who}" if who else ""
+    return (
+        f"This record was changed{by} at {when}, after you opened it. Your changes were not "
+        "saved, so theirs are not lost: open the record again (in a new tab) to see the current "
+        "version, then re-apply your changes."
+    )
+
+
+# --- Admin bases ------------------------------------------------------------------------------
+class ContentAdmin(SimpleHistoryAdmin):
+    """Admin for every content model: history, concurrency, fast lists, recover deleted."""
+
+    form = ConcurrencyForm
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    save_on_top = True
+    change_list_template = "admin/relations/change_list.html"
+    actions = ["export_fixture"]
+
+    # --- Forms
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and issubclass(self.form, ConcurrencyForm):
+            first_name, first = fieldsets[0]
+            if "loaded_updated" not in first.get("fields", ()):
+                first = {**first, "fields": [*first["fields"], "loaded_updated"]}
+            fieldsets = [(first_name, first), *fieldsets[1:]]
+        return fieldsets
+
+    def fuzzy_fields(self) -> list[str]:
+        return [f.name for f in self.model._meta.fields if isinstance(f, FuzzyDateField)]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for field in self.fuzzy_fields():
+            text = getattr(obj, field)
+            if text and field in form.changed_data:
+                messages.info(request, f"Read “{text}” as {date_reading(text)}.")
+
+    # --- History
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history shows the revert form to anyone who may view history and saves any
+        # POST to it: reverting is an editor's act, so check it here.
+        if request.method == "POST" and not self.has_change_history_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # --- Recover deleted
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "deleted/",
+                self.admin_site.admin_view(self.deleted_view),
+                name=f"{prefix}_deleted",
+            ),
+            path(
+                "deleted/<int:history_id>/recover/",
+                self.admin_site.admin_view(self.recover_view),
+                name=f"{prefix}_recover",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_recover_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_history_permission(request)
+
+    def deleted_records(self) -> models.QuerySet:
+        """The last history row of each record that no longer exists."""
+        history = self.model.history.model
+        pk_name = self.opts.pk.attname
+        existing = self.model._default_manager.values(pk_name)
+        return (
+            history.objects.filter(history_type="-")
+            .exclude(**{f"{pk_name}__in": existing})
+            .select_related("history_user")
+            .order_by("-history_date")
+        )
+
+    def deleted_view(self, request: HttpRequest) -> TemplateResponse:
+        if not self.has_view_history_or_change_history_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Deleted {self.opts.verbose_name_plural}",
+            "opts": self.opts,
+            "records": self.deleted_records()[:200],
+            "can_recover": self.has_recover_permission(request),
+        }
+        return TemplateResponse(request, "admin/relations/deleted.html", context)
+
+    def recover_view(self, request: HttpRequest, history_id: int) -> HttpResponse:
+        if not self.has_recover_permission(request):
+            raise PermissionDenied
+        record = get_object_or_404(self.deleted_records(), history_id=history_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(self._deleted_url())
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            obj = recover(record, request.user)
+        self.log_addition(request, obj, [{"added": {}}, "Recovered from history."])
+        messages.success(request, f"Recovered “{obj}” with its links and citations.")
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        )
+
+    def _deleted_url(self) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_deleted")
+
+    # --- Actions
+    @admin.action(description="Export selected as a fixture (JSON, natural keys)")
+    def export_fixture(self, request, queryset):
+        objects = fixture_objects(queryset)
+        body = serialize(
+            "json", objects, indent=2, use_natural_foreign_keys=True, use_natural_primary_keys=True
+        )
+        response = HttpResponse(body, content_type="application/json")
+        name = f"relata-{self.opts.model_name}-{datetime.date.today():%Y%m%d}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+def date_reading(text: str) -> str:
+    """'late June 2010' -> '21 June 2010 – 30 June 2010 (part of month)'."""
+    if not text:
+        return "—"
+    try:
+        fuzzy = parse_fuzzy_date(text)
+    except ValidationError:
+        return "unreadable"
+
+    def day(value):
+        return "open" if value in (OPEN_LOWER, OPEN_UPPER) else f"{value.day} {value:%B %Y}"
+
+    bounds = (
+        day(fuzzy.lower)
+        if fuzzy.lower == fuzzy.upper
+        else (f"{day(fuzzy.lower)} – {day(fuzzy.upper)}")
+    )
+    approx = ", approximate" if fuzzy.approximate else ""
+    return f"{bounds} ({fuzzy.precision.label}{approx})"
+
+
+def fixture_objects(queryset: models.QuerySet) -> list[models.Model]:
+    """The selected records plus their citations and the sources those cite."""
+    objects = list(queryset)
+    citations = getattr(queryset.model, "citations", None)
+    if citations is None:
+        return objects
+    cited = list(Citation.objects.for_claims(objects).select_related("source"))
+    sources = {c.source_id: c.source for c in cited}
+    return [*sources.values(), *objects, *cited]
+
+
+def recover(record, user) -> models.Model:
+    """Re-create a deleted record from its last history row, with its many-to-many links and
+    the citations that were deleted along with it."""
+    obj = record.instance
+    obj._history_user = user
+    obj.save(force_insert=True)
+    model = type(obj)
+    for field in getattr(model, "_history_m2m_fields", []):
+        target = field.m2m_reverse_field_name()
+        rows = getattr(record, field.name).all()
+        getattr(obj, field.name).set([getattr(row, f"{target}_id") for row in rows])
+    if hasattr(model, "citations"):
+        field = model._meta.model_name
+        # Citations go with their claim (CASCADE), in the same second.
+        window = (record.history_date - datetime.timedelta(seconds=5), record.history_date)
+        deleted = (
+            Citation.history.filter(history_type="-", history_date__range=window)
+            .filter(**{f"{field}_id": obj.pk})
+            .exclude(id__in=Citation.objects.values("id"))
+        )
+        for citation_record in deleted:
+            citation = citation_record.instance
+            citation._history_user = user
+            citation.save(force_insert=True)
+    return obj
+
+
+class ClaimAdmin(ContentAdmin):
+    """Events, agreements, statements, positions: a workflow from draft to published."""
+
+    actions = ["submit_for_review", "publish", "unpublish", "export_fixture", "delete_selected"]
+
+    def publish_permission(self) -> str:
+        return f"{self.opts.app_label}.publish_{self.opts.model_name}"
+
+    def can_publish(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(self.publish_permission())
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return self.can_publish(request)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not self.can_publish(request):
+            # An analyst may keep a claim as a draft or submit it; an editor publishes.
+            kwargs["choices"] = [
+                (value, label) for value, label in Status.choices if value != Status.PUBLISHED
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
+            readonly = [*readonly, "status"]  # published stays published until an editor says
+        return readonly
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not self.can_publish(request) and queryset.filter(status=Status.PUBLISHED).exists():
+            raise PermissionDenied("Only editors delete published records.")
+        super().delete_queryset(request, queryset)
+
+    @admin.action(
+        description="Submit for review",
+        permissions=["change"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def submit_for_review(self, request, queryset):
+        updated = self._set_status(request, queryset.filter(status=Status.DRAFT), Status.REVIEW)
+        self.message_user(request, f"{updated} submitted for review.", messages.SUCCESS)
+
+    @admin.action(
+        description="Publish",
+        permissions=["publish"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def publish(self, request, queryset):
+        uncited = list(queryset.exclude(status=Status.PUBLISHED).uncited()[:20])
+        if uncited:
+            self.message_user(
+                request,
+                format_html(
+                    "Nothing was published: every claim needs at least one citation, and "
+                    "these have none: {}",
+                    format_html_join(
+                        ", ",
+                        '<a href="{}">{}</a>',
+                        ((self._change_url(claim), str(claim)) for claim in uncited),
+                    ),
+                ),
+                messages.ERROR,
+            )
+            return
+        updated = self._set_status(request, queryset, Status.PUBLISHED)
+        self.message_user(request, f"{updated} published.", messages.SUCCESS)
+
+    @admin.action(
+        description="Unpublish (back to draft)",
+        permissions=["publish"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def unpublish(self, request, queryset):
+        updated = self._set_status(request, queryset.filter(status=Status.PUBLISHED), Status.DRAFT)
+        self.message_user(request, f"{updated} returned to draft.", messages.SUCCESS)
+
+    def _set_status(self, request, queryset, status) -> int:
+        # Save one by one (not QuerySet.update) so each change is in the history, with its user.
+        count = 0
+        for claim in queryset.exclude(status=status):
+            claim.status = status
+            claim._history_user = request.user
+            claim.save(update_fields=["status"])
+            self.log_change(request, claim, [{"changed": {"fields": ["status"]}}])
+            count += 1
+        return count
+
+    def _change_url(self, obj) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[quote(obj.pk)]
+        )
+
+
+class CitationFormSet(forms.BaseInlineFormSet):
+    """A published claim keeps at least one citation: refuse the save that would leave none."""
+
+    def clean(self) -> None:
+        super().clean()
+        if getattr(self.instance, "status", None) != Status.PUBLISHED:
+            return
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
+        ]
+        if not kept:
+            name = self.instance._meta.verbose_name
+            raise ValidationError(
+                f"This {name} cannot be published without a citation: add at least one source "
+                "below, or keep it as a draft.",
+                code="uncited",
+            )
