@@ -247,7 +247,7 @@ def date_reading(text: str) -> str:
         else (f"{day(fuzzy.lower)} – {day(fuzzy.upper)}")
     )
     approx = ", approximate" if fuzzy.approximate else ""
-    return f"{bounds} ({fuzzy.precision.label}{approx})"
+    return f"{bounds} ({fuzzy.precision.value.replace('-', ' ')}{approx})"
 
 
 def fixture_objects(queryset: models.QuerySet) -> list[models.Model]:
@@ -265,17 +265,26 @@ def recover(record, user) -> models.Model:
     """Re-create a deleted record from its last history row, with its many-to-many links and
     the citations that were deleted along with it."""
     obj = record.instance
+    model = type(obj)
+    # Deletion removes the links before the deletion is recorded: take them from the last
+    # version saved before it (looked up before saving adds a newer one).
+    before = (
+        model.history.filter(**{model._meta.pk.attname: obj.pk})
+        .exclude(history_type="-")
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
     obj._history_user = user
     obj.save(force_insert=True)
-    model = type(obj)
-    for field in getattr(model, "_history_m2m_fields", []):
+    for field in before._history_m2m_fields if before else []:
         target = field.m2m_reverse_field_name()
-        rows = getattr(record, field.name).all()
+        rows = getattr(before, field.name).all()
         getattr(obj, field.name).set([getattr(row, f"{target}_id") for row in rows])
     if hasattr(model, "citations"):
         field = model._meta.model_name
-        # Citations go with their claim (CASCADE), in the same second.
-        window = (record.history_date - datetime.timedelta(seconds=5), record.history_date)
+        # Citations go with their claim (CASCADE), recorded a moment before or after it.
+        moment = datetime.timedelta(seconds=5)
+        window = (record.history_date - moment, record.history_date + moment)
         deleted = (
             Citation.history.filter(history_type="-", history_date__range=window)
             .filter(**{f"{field}_id": obj.pk})

@@ -261,6 +261,7 @@ class Claim(Timestamped):
     slug = models.SlugField(
         max_length=120,
         unique=True,
+        blank=True,  # save() makes one from the date and title
         help_text="Stable key used in fixtures and URLs; made from the date and title if blank.",
     )
     status = models.CharField(

@@ -1,0 +1,333 @@
+"""The analysts' workspace as analysts and editors use it: roles, publishing, history,
+stale edits, recovery and the duplicate guard, all through real HTTP requests."""
+
+import datetime
+import re
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from relations.models import Citation, Event, Status
+from tests.factories import CitationFactory, EventFactory, OfficialFactory, SourceFactory, domain
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(role: str):
+        user = django_user_model.objects.create_user(role.lower(), password="pw", is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def analyst(client, make_user):
+    client.force_login(make_user("Analyst"))
+    return client
+
+
+@pytest.fixture
+def editor(client, make_user):
+    client.force_login(make_user("Editor"))
+    return client
+
+
+def event_form(**overrides):
+    data = {
+        "title": "Lukashenko visits Tehran",
+        "date": "late June 2010",
+        "place": "Tehran",
+        "summary": "",
+        "domains": [domain("energy").pk, domain("diplomatic").pk],
+        "countries": [],
+        "organisations": [],
+        "officials": [],
+        "agreements": [],
+        "status": "draft",
+        "slug": "",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "citations-MIN_NUM_FORMS": "0",
+        "citations-MAX_NUM_FORMS": "1000",
+    }
+    return data | overrides
+
+
+def with_citation(data, source, locator="p. 1"):
+    return data | {
+        "citations-TOTAL_FORMS": "1",
+        "citations-0-source": source.pk,
+        "citations-0-locator": locator,
+        "citations-0-excerpt": "",
+        "citations-0-note": "",
+    }
+
+
+def change_form(client, event):
+    """The change form's current values, as a browser would submit them back."""
+    response = client.get(reverse("admin:relations_event_change", args=[event.pk]))
+    loaded = re.search(r'name="loaded_updated" value="([^"]+)"', response.content.decode())
+    citations = list(event.citations.all())
+    data = event_form(
+        title=event.title,
+        date=event.date,
+        status=event.status,
+        slug=event.slug,
+        domains=[d.pk for d in event.domains.all()],
+        countries=[c.pk for c in event.countries.all()],
+        loaded_updated=loaded.group(1),
+    )
+    data["citations-TOTAL_FORMS"] = data["citations-INITIAL_FORMS"] = str(len(citations))
+    for i, citation in enumerate(citations):
+        data |= {
+            f"citations-{i}-id": citation.pk,
+            f"citations-{i}-event": event.pk,
+            f"citations-{i}-source": citation.source_id,
+            f"citations-{i}-locator": citation.locator,
+        }
+    return data
+
+
+ADD = reverse("admin:relations_event_add")
+CHANGELIST = reverse("admin:relations_event_changelist")
+
+
+# --- Entering an event ------------------------------------------------------------------------
+def test_analyst_enters_an_event_and_sees_how_the_date_was_read(analyst):
+    response = analyst.post(ADD, with_citation(event_form(), SourceFactory()), follow=True)
+    assert response.status_code == HTTPStatus.OK
+    event = Event.objects.get()
+    assert (event.date_lower, event.date_upper) == (
+        datetime.date(2010, 6, 21),
+        datetime.date(2010, 6, 30),
+    )
+    assert event.status == Status.DRAFT
+    shown = [str(m) for m in response.context["messages"]]
+    assert "Read “late June 2010” as 21 June 2010 – 30 June 2010 (part of month)." in shown
+    assert event.citations.count() == 1
+
+
+def test_an_unreadable_date_is_refused_with_the_accepted_forms(analyst):
+    response = analyst.post(ADD, event_form(date="recent years"))
+    assert response.status_code == HTTPStatus.OK  # the form again, with its error
+    errors = response.context["adminform"].form.errors["date"]
+    assert "recent years" in errors[0] and "late June 2010" in errors[0]
+    assert not Event.objects.exists()
+
+
+# --- Roles ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "url", ["/admin/auth/user/", "/admin/auth/group/", "/admin/auth/user/add/"]
+)
+def test_analysts_and_editors_never_reach_users_or_groups(client, make_user, url):
+    for role in ("Analyst", "Editor"):
+        client.force_login(make_user(role))
+        assert client.get(url).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_analyst_cannot_publish(analyst):
+    event = EventFactory(status=Status.DRAFT)
+    CitationFactory(event=event)
+    # The status choices leave out "published"...
+    response = analyst.post(ADD, with_citation(event_form(status="published"), SourceFactory()))
+    assert "status" in response.context["adminform"].form.errors
+    assert Event.objects.count() == 1
+    # ...the publish action is not offered, and posting it anyway does nothing.
+    page = analyst.get(CHANGELIST).content.decode()
+    assert 'value="publish"' not in page and 'value="submit_for_review"' in page
+    analyst.post(CHANGELIST, {"action": "publish", "_selected_action": [event.pk]})
+    event.refresh_from_db()
+    assert event.status == Status.DRAFT
+
+
+def test_analyst_submits_for_review(analyst):
+    event = EventFactory(status=Status.DRAFT)
+    analyst.post(CHANGELIST, {"action": "submit_for_review", "_selected_action": [event.pk]})
+    event.refresh_from_db()
+    assert event.status == Status.REVIEW
+    assert not Event.objects.published().exists()
+
+
+def test_analyst_deletes_drafts_but_not_published_records(analyst):
+    draft, published = EventFactory(status=Status.DRAFT), EventFactory()
+    delete = "admin:relations_event_delete"
+    url = reverse(delete, args=[published.pk])
+    assert analyst.get(url).status_code == HTTPStatus.FORBIDDEN
+    assert analyst.post(url, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
+    # Bulk deletion that includes a published event is refused too.
+    response = analyst.post(
+        CHANGELIST,
+        {"action": "delete_selected", "_selected_action": [draft.pk, published.pk], "post": "yes"},
+    )
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert Event.objects.count() == 2
+    analyst.post(reverse(delete, args=[draft.pk]), {"post": "yes"})
+    assert list(Event.objects.all()) == [published]
+
+
+def test_analyst_can_correct_a_published_event_but_not_unpublish_it(analyst):
+    event = EventFactory()
+    CitationFactory(event=event)
+    data = change_form(analyst, event) | {"title": "Corrected title", "status": "draft"}
+    analyst.post(reverse("admin:relations_event_change", args=[event.pk]), data)
+    event.refresh_from_db()
+    assert (event.title, event.status) == ("Corrected title", Status.PUBLISHED)
+
+
+def test_editor_publishes_only_cited_claims_and_names_those_without(editor):
+    cited, uncited = EventFactory(status="review"), EventFactory(status="review", title="Bare")
+    CitationFactory(event=cited)
+    response = editor.post(
+        CHANGELIST,
+        {"action": "publish", "_selected_action": [cited.pk, uncited.pk]},
+        follow=True,
+    )
+    assert "Nothing was published" in response.content.decode()
+    assert "Bare" in response.content.decode()
+    assert not Event.objects.published().exists()
+    editor.post(CHANGELIST, {"action": "publish", "_selected_action": [cited.pk]})
+    assert list(Event.objects.published()) == [cited]
+    assert cited.history.first().history_user.username == "editor"
+
+
+def test_a_published_claim_cannot_lose_its_last_citation(editor):
+    event = EventFactory()
+    CitationFactory(event=event)
+    data = change_form(editor, event) | {"citations-0-DELETE": "on"}
+    response = editor.post(reverse("admin:relations_event_change", args=[event.pk]), data)
+    assert "cannot be published without a citation" in response.content.decode()
+    assert event.citations.count() == 1
+
+
+def test_saving_as_published_requires_a_citation(editor):
+    response = editor.post(ADD, event_form(status="published"))
+    assert "cannot be published without a citation" in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_editor_deletes_published_records(editor):
+    event = EventFactory()
+    editor.post(reverse("admin:relations_event_delete", args=[event.pk]), {"post": "yes"})
+    assert not Event.objects.exists()
+
+
+# --- Nothing is lost --------------------------------------------------------------------------
+def test_a_stale_edit_is_refused_and_the_first_kept(client, make_user):
+    event = EventFactory(title="Original")
+    CitationFactory(event=event)
+    first, second = make_user("Analyst"), make_user("Editor")
+    client.force_login(first)
+    firsts_form = change_form(client, event)
+    client.force_login(second)
+    seconds_form = change_form(client, event)
+    url = reverse("admin:relations_event_change", args=[event.pk])
+
+    client.post(url, seconds_form | {"title": "Second analyst's title"})
+    client.force_login(first)
+    response = client.post(url, firsts_form | {"title": "First analyst's title"})
+
+    assert response.status_code == HTTPStatus.OK
+    assert "was changed by editor" in response.content.decode()
+    event.refresh_from_db()
+    assert event.title == "Second analyst's title"
+
+
+def test_editor_reverts_an_edit_from_history(editor):
+    event = EventFactory(title="Right")
+    CitationFactory(event=event)
+    url = reverse("admin:relations_event_change", args=[event.pk])
+    editor.post(url, change_form(editor, event) | {"title": "Wrong"})
+    event.refresh_from_db()
+    assert event.title == "Wrong"
+
+    original = event.history.order_by("history_date").first()
+    revert_url = reverse("admin:relations_event_simple_history", args=[event.pk, original.pk])
+    form = editor.get(revert_url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data |= {"_change_history": "1", "loaded_updated": event.updated.isoformat()}
+    editor.post(revert_url, data)
+
+    event.refresh_from_db()
+    assert event.title == "Right"
+    latest = event.history.order_by("-history_date", "-history_id").first()
+    assert (latest.title, latest.history_user.username) == ("Right", "editor")
+
+
+def test_analyst_sees_history_but_cannot_revert(analyst):
+    event = EventFactory(title="Right")
+    record = event.history.first()
+    url = reverse("admin:relations_event_simple_history", args=[event.pk, record.pk])
+    assert analyst.get(reverse("admin:relations_event_history", args=[event.pk])).status_code == 200
+    assert analyst.post(url, {"title": "Sneaky"}).status_code == HTTPStatus.FORBIDDEN
+    event.refresh_from_db()
+    assert event.title == "Right"
+
+
+def test_a_deleted_event_is_recovered_with_its_links_and_citations(editor):
+    official = OfficialFactory()
+    event = EventFactory(countries=["BY", "IR"], domains=["energy", "economic"])
+    event.officials.add(official)
+    event.save()  # history records the links as they stand
+    citation = CitationFactory(event=event, locator="note 7")
+    pk, slug = event.pk, event.slug
+    editor.post(reverse("admin:relations_event_delete", args=[pk]), {"post": "yes"})
+    assert not Event.objects.filter(pk=pk).exists()
+    assert not Citation.objects.filter(pk=citation.pk).exists()
+
+    deleted = editor.get(reverse("admin:relations_event_deleted")).content.decode()
+    assert event.title in deleted
+    record = Event.history.get(id=pk, history_type="-")
+    editor.post(reverse("admin:relations_event_recover", args=[record.history_id]))
+
+    event = Event.objects.get(pk=pk)
+    assert event.slug == slug
+    assert {c.code for c in event.countries.all()} == {"BY", "IR"}
+    assert {d.slug for d in event.domains.all()} == {"energy", "economic"}
+    assert list(event.officials.all()) == [official]
+    assert list(event.citations.values_list("locator", flat=True)) == ["note 7"]
+
+
+def test_analyst_cannot_recover(analyst):
+    event = EventFactory(status="draft")
+    analyst.post(reverse("admin:relations_event_delete", args=[event.pk]), {"post": "yes"})
+    record = Event.history.get(id=event.pk, history_type="-")
+    url = reverse("admin:relations_event_recover", args=[record.history_id])
+    assert analyst.post(url).status_code == HTTPStatus.FORBIDDEN
+
+
+# --- Duplicate guard ------------------------------------------------------------------------
+def test_saving_a_likely_duplicate_warns_with_links_but_saves(analyst):
+    existing = EventFactory(title="Gas talks", date="June 2010", countries=["BY", "IR"])
+    EventFactory(title="Other pair", date="June 2010", countries=["BY", "RU"])
+    from tests.factories import country
+
+    data = event_form(countries=[country("BY").pk, country("IR").pk])
+    response = analyst.post(ADD, data, follow=True)
+    [warning] = [str(m) for m in response.context["messages"] if "duplicates" in str(m)]
+    assert reverse("admin:relations_event_change", args=[existing.pk]) in warning
+    assert "Gas talks" in warning and "Other pair" not in warning
+    assert Event.objects.count() == 3
+
+
+# --- Changelist filters -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("domain=energy", {"Energy talks"}),
+        ("country=ir", {"Energy talks"}),
+        ("date=2000s", {"Old visit"}),
+        ("date=2010", {"Energy talks"}),
+        ("status__exact=draft", {"Old visit"}),
+    ],
+)
+def test_changelist_filters(editor, query, expected):
+    EventFactory(title="Energy talks", date="2010", countries=["BY", "IR"], domains=["energy"])
+    EventFactory(title="Old visit", date="2003", countries=["BY"], status="draft")
+    response = editor.get(f"{CHANGELIST}?{query}")
+    titles = {str(e.title) for e in response.context["cl"].result_list}
+    assert titles == expected
