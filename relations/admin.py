@@ -38,11 +38,11 @@ class DomainFilter(SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
+        # The id first: with a join on the slug the planner gives up the date index's order.
+        domain_id = Domain.objects.filter(slug=self.value()).values_list("pk", flat=True).first()
         through = queryset.model.domains.through
         owner = f"{queryset.model._meta.model_name}_id"
-        return queryset.filter(
-            id__in=through.objects.filter(domain__slug=self.value()).values(owner)
-        )
+        return queryset.filter(id__in=through.objects.filter(domain_id=domain_id).values(owner))
 
 
 class CountryFilter(SimpleListFilter):
@@ -55,13 +55,13 @@ class CountryFilter(SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
+        code = self.value().upper()
+        country_id = Country.objects.filter(code=code).values_list("pk", flat=True).first()
         if not hasattr(queryset.model, "countries"):  # a single country foreign key
-            return queryset.filter(country__code=self.value().upper())
+            return queryset.filter(country_id=country_id)
         through = queryset.model.countries.through
         owner = f"{queryset.model._meta.model_name}_id"
-        return queryset.filter(
-            id__in=through.objects.filter(country__code=self.value().upper()).values(owner)
-        )
+        return queryset.filter(id__in=through.objects.filter(country_id=country_id).values(owner))
 
 
 class DateFilter(SimpleListFilter):
