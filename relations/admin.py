@@ -7,9 +7,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import SimpleListFilter
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV
 
 from relations.admin_base import CitationFormSet, ClaimAdmin, ContentAdmin, date_reading
 from relations.dates import parse_fuzzy_date
@@ -335,6 +337,36 @@ class EventAdmin(ImportMixin, DatedClaimAdmin):
     ]
     inlines = [citation_inline("event")]
     resource_classes = [EventResource]
+    import_formats = [CSV]  # what spreadsheets export; the help and the tests speak CSV
+
+    def has_import_permission(self, request):
+        # An import adds events and changes existing ones.
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def process_result(self, result, request):
+        # EventResource rolls the whole import back when a row fails at the confirm step (the
+        # data changed since the preview): say so, rather than the stock "Import finished: N
+        # new" with log entries for events that were never written.
+        if result.has_errors() or result.has_validation_errors():
+            problems = [str(error.error) for error in result.base_errors]
+            problems += [
+                f"row {number}: {error.error}"
+                for number, errors in result.row_errors()
+                for error in errors
+            ]
+            problems += [
+                f"row {row.number}: {message}"
+                for row in result.invalid_rows
+                for message in row.error.messages
+            ]
+            messages.error(
+                request,
+                "Nothing was imported: the file no longer imports cleanly (the data changed "
+                "since the preview?). Upload it again to see every error. First problems: "
+                + " | ".join(problems[:5]),
+            )
+            return HttpResponseRedirect(reverse("admin:relations_event_import"))
+        return super().process_result(result, request)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -7,13 +7,15 @@ fuzzy-date field from there, never a model.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from relations.fields import FuzzyDateField, fuzzy_date_constraints
+from relations.fields import FuzzyDateField, fuzzy_date_constraints, sync_bounds
 
 
 class SlugQuerySet(models.QuerySet):
@@ -45,6 +47,15 @@ class Timestamped(models.Model):
             }
             kwargs["update_fields"] = {*update_fields, *fuzzy, "updated"}
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        # Derive fuzzy-date bounds before full_clean() checks the constraints that use them;
+        # an unreadable date was already reported on its field by clean_fields().
+        for field in self._meta.concrete_fields:
+            if isinstance(field, FuzzyDateField):
+                with contextlib.suppress(ValidationError):
+                    sync_bounds(self, field.name)
 
 
 class Source(Timestamped):

@@ -114,5 +114,10 @@ LOGGING = {
 # analysts see every version, editors revert (see relations/roles.py).
 SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
 
+# --- CSV import (django-import-export) -----------------------------------------------------
+# Importing needs the change permission (EventAdmin also asks for add): staff alone is not enough.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # --- Fixtures ---------------------------------------------------------------------------------
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

@@ -242,3 +242,9 @@ def test_string_forms_read_well():
     assert str(EventFactory(title="Talks", date="2008")) == "2008: Talks"
     assert str(Agreement(title="Loan")) == "Loan"
     assert Statement._meta.ordering and Position._meta.ordering
+
+
+def test_full_clean_of_a_new_event_derives_its_bounds_first():
+    event = Event(title="A visit", date="late June 2010", slug="a-visit")
+    event.full_clean()  # the bounds constraints are checked against derived bounds
+    assert event.date_lower == datetime.date(2010, 6, 21)
