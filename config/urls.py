@@ -3,6 +3,10 @@ from django.urls import path
 
 from relations import views
 
+admin.site.site_header = "Relata — analysts’ workspace"
+admin.site.site_title = "Relata admin"
+admin.site.index_title = "Knowledge base"
+
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("admin/", admin.site.urls),

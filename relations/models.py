@@ -18,7 +18,7 @@ from django.db.models.lookups import Exact, In
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from relations.dates import FuzzyDate, parse_fuzzy_date
+from relations.dates import FuzzyDate, Precision, parse_fuzzy_date
 from relations.fields import FuzzyDateField, fuzzy_date_constraints
 from sources.models import CitationBase, SlugQuerySet, Timestamped
 
@@ -540,6 +540,8 @@ class Event(Claim):
             return []
         candidates = (
             Event.objects.exclude(pk=self.pk)
+            # Open spans ("until 2010") overlap nearly everything: they are trends, not twins.
+            .exclude(date_precision=Precision.OPEN)
             .between(self.date_lower, self.date_upper)
             .involving(*codes)
             .prefetch_related("countries")

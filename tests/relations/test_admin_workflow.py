@@ -304,14 +304,16 @@ def test_analyst_cannot_recover(analyst):
 def test_saving_a_likely_duplicate_warns_with_links_but_saves(analyst):
     existing = EventFactory(title="Gas talks", date="June 2010", countries=["BY", "IR"])
     EventFactory(title="Other pair", date="June 2010", countries=["BY", "RU"])
+    EventFactory(title="A long trend", date="until 2011", countries=["BY", "IR"])
     from tests.factories import country
 
     data = event_form(countries=[country("BY").pk, country("IR").pk])
     response = analyst.post(ADD, data, follow=True)
     [warning] = [str(m) for m in response.context["messages"] if "duplicates" in str(m)]
     assert reverse("admin:relations_event_change", args=[existing.pk]) in warning
-    assert "Gas talks" in warning and "Other pair" not in warning
-    assert Event.objects.count() == 3
+    assert "Gas talks" in warning
+    assert "Other pair" not in warning and "A long trend" not in warning
+    assert Event.objects.count() == 4
 
 
 # --- Changelist filters -----------------------------------------------------------------------
