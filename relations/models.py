@@ -579,10 +579,11 @@ class Statement(Claim):
     )
     date = FuzzyDateField(blank=True, help_text="When it was said, if known.")
     date_lower, date_upper, date_precision = FuzzyDateField.companions("date")
-    # SET_NULL: deleting an event must not delete the words said there.
+    # PROTECT: deleting an event must not delete the words said there, nor (SET_NULL) leave
+    # a joint statement with no one who said it. Move or delete the statements first.
     event = models.ForeignKey(
         "Event",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="statements",

@@ -333,3 +333,15 @@ def test_changelist_filters(editor, query, expected):
     response = editor.get(f"{CHANGELIST}?{query}")
     titles = {str(e.title) for e in response.context["cl"].result_list}
     assert titles == expected
+
+
+def test_deleting_an_event_with_statements_is_refused_not_a_crash(editor):
+    from tests.factories import StatementFactory
+
+    event = EventFactory()
+    StatementFactory(event=event, speaker=None, quote="to act jointly")  # a joint statement
+    url = reverse("admin:relations_event_delete", args=[event.pk])
+    page = editor.get(url).content.decode()
+    assert "would require deleting the following protected related objects" in page
+    assert editor.post(url, {"post": "yes"}).status_code == HTTPStatus.OK  # the page again
+    assert Event.objects.filter(pk=event.pk).exists()
