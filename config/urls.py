@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from relations import views
 
@@ -9,5 +9,6 @@ admin.site.index_title = "Knowledge base"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("", include("relations.urls")),
     path("admin/", admin.site.urls),
 ]

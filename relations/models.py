@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import Exact, In
+from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
@@ -77,6 +78,9 @@ class Country(Timestamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("country", args=[self.code.lower()])
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
@@ -166,6 +170,9 @@ class Organisation(Timestamped):
     def __str__(self) -> str:
         return f"{self.name} ({self.short_name})" if self.short_name else self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("organisation", args=[self.slug])
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
@@ -198,6 +205,9 @@ class Official(Timestamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("official", args=[self.slug])
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
@@ -459,6 +469,9 @@ class Agreement(Claim):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("agreement", args=[self.slug])
+
 
 class EventQuerySet(ClaimQuerySet):
     def involving(self, *countries: Country | str) -> EventQuerySet:
@@ -528,6 +541,9 @@ class Event(Claim):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.title}" if self.date else self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("event", args=[self.slug])
 
     @property
     def fuzzy_date(self) -> FuzzyDate:

@@ -12,6 +12,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -117,6 +118,9 @@ class Source(Timestamped):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.outlet})" if self.outlet else self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("source", args=[self.slug])
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
