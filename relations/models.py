@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+import pycountry
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Upper
@@ -382,6 +384,12 @@ class Position(Claim):
         return f"until {end}" if end else ""
 
 
+def validate_currency(code: str) -> None:
+    """An ISO 4217 code that exists (pycountry keeps the list)."""
+    if code and pycountry.currencies.get(alpha_3=code) is None:
+        raise ValidationError(f"“{code}” is not an ISO 4217 currency code (e.g. USD, EUR, IRR).")
+
+
 class Agreement(Claim):
     """A loan, memorandum, treaty or contract between countries and/or organisations."""
 
@@ -423,7 +431,11 @@ class Agreement(Claim):
         help_text="Monetary value, if any, in the currency below (212000000 for $212m).",
     )
     value_currency = models.CharField(
-        "currency", max_length=3, blank=True, help_text="ISO 4217 code, e.g. USD, EUR, IRR."
+        "currency",
+        max_length=3,
+        blank=True,
+        validators=[validate_currency],
+        help_text="ISO 4217 code, e.g. USD, EUR, IRR.",
     )
     countries = models.ManyToManyField(
         Country, blank=True, related_name="agreements", help_text="States that are parties."

@@ -345,3 +345,20 @@ def test_deleting_an_event_with_statements_is_refused_not_a_crash(editor):
     assert "would require deleting the following protected related objects" in page
     assert editor.post(url, {"post": "yes"}).status_code == HTTPStatus.OK  # the page again
     assert Event.objects.filter(pk=event.pk).exists()
+
+
+def test_export_selection_as_a_fixture_brings_citations_and_sources(editor, seed):
+    import json
+
+    events = list(Event.objects.filter(date="May 2007"))
+    response = editor.post(
+        CHANGELIST, {"action": "export_fixture", "_selected_action": [e.pk for e in events]}
+    )
+    assert response["Content-Disposition"].startswith('attachment; filename="relata-event-')
+    records = json.loads(response.content)
+    models = [r["model"] for r in records]
+    assert models.count("relations.event") == 2
+    assert models.count("relations.citation") == 2
+    assert models[0] == "sources.source"  # what the citations refer to comes first
+    event = next(r for r in records if r["model"] == "relations.event")
+    assert "pk" not in event and event["fields"]["countries"] == [["BY"], ["IR"]]

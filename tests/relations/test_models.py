@@ -248,3 +248,14 @@ def test_full_clean_of_a_new_event_derives_its_bounds_first():
     event = Event(title="A visit", date="late June 2010", slug="a-visit")
     event.full_clean()  # the bounds constraints are checked against derived bounds
     assert event.date_lower == datetime.date(2010, 6, 21)
+
+
+def test_a_currency_must_exist():
+    agreement = Agreement(
+        title="Loan", slug="loan", value_amount=Decimal("1"), value_currency="XYZ"
+    )
+    with pytest.raises(ValidationError) as error:
+        agreement.full_clean()
+    assert "not an ISO 4217 currency code" in str(error.value.message_dict["value_currency"])
+    agreement.value_currency = "IRR"
+    agreement.full_clean()
