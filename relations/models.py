@@ -262,6 +262,13 @@ class ClaimQuerySet(SlugQuerySet):
             queryset = queryset.filter(**{f"{field}_upper__gte": lower})
         return queryset
 
+    def linked(self, field: str, pk: int | None) -> ClaimQuerySet:
+        """Claims whose many-to-many ``field`` includes the object ``pk``, as a subquery: no
+        join, so no duplicates, and an index on the date keeps its order."""
+        m2m = self.model._meta.get_field(field)
+        links = m2m.remote_field.through.objects.filter(**{m2m.m2m_reverse_name(): pk})
+        return self.filter(pk__in=links.values(m2m.m2m_column_name()))
+
     def chronological(self) -> ClaimQuerySet:
         field = self.model.date_field
         return self.order_by(f"{field}_lower", f"{field}_upper", "id")
