@@ -8,7 +8,7 @@ from relations import dossiers, pages, timeline
 class CountryCode:
     """ISO codes in URLs are lower case: /countries/by/, /relations/by-ir/."""
 
-    regex = "[a-z]{2}(?:[a-z]{2})?"
+    regex = "[a-zA-Z]{2}(?:[a-zA-Z]{2})?"
 
     def to_python(self, value: str) -> str:
         return value.upper()

@@ -13,3 +13,13 @@ def pytest_report_header(config):
 def seed(db):
     """The Belarus–Iran seed dossier, loaded as the README's demo loads it."""
     call_command("loaddata", "belarus-iran-2010", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Pages cache rankings and facets per process; ids repeat across test databases."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

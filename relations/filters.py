@@ -1,0 +1,525 @@
+"""The public timeline's filter: which published events a reader asked for.
+
+``TimelineFilter`` is a django-filter FilterSet over ``Event.objects.published()``; every
+parameter lives in the query string (``?domain=economic&domain=energy&from=2007&to=May 2009
+&country=by&country=ir&official=...&organisation=...&agreement_kind=loan&q=oil&order=newest``).
+``relations/timeline.py`` shows its results (page, exports, feed); ``PageForm`` reads the
+keyset-paging parameters that go with it.
+
+Validating a request costs no query once the reference data is cached: domains and countries
+(the form's choices) and the officials and organisations named in filters are read through the
+cache (``reference()``, ``lookup_entity()``), under a version number that the signals in
+``relations/timeline.py`` bump whenever one of them changes.
+
+Every input is checked before it can reach the database: unknown choices, unreadable dates,
+over-long text and NUL characters (which PostgreSQL refuses in text, a classic 500) all become
+form errors, which the views turn into a 400 page that shows them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.db.models import DateField, Q, QuerySet, Value
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from relations.dates import MAX_LENGTH, FuzzyDate, parse_fuzzy_date
+from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Statement
+
+# --- Versioned cache -----------------------------------------------------------------------------
+# Cached answers are keyed on a version number that signals bump (relations/timeline.py). A version
+# starts from the clock, so a version key that was evicted never comes back with a number that
+# older, stale entries were stored under.
+REFERENCE_VERSION_KEY = "relata:timeline:reference-version"
+REFERENCE_TIMEOUT = 60 * 60  # a safety net: changes are signalled, this bounds any that are not
+
+
+def current_version(key: str) -> int:
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, time.time_ns(), timeout=None)
+        version = cache.get(key, time.time_ns())
+    return version
+
+
+def bump_version(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:  # not cached (yet, or any more)
+        cache.set(key, time.time_ns(), timeout=None)
+
+
+# --- Reference data: the form's vocabulary -------------------------------------------------------
+@dataclass(frozen=True)
+class Reference:
+    """Every domain (in dossier order) and every country, with lookups by slug and code."""
+
+    domains: tuple[Domain, ...]
+    countries: tuple[Country, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_domains", {d.slug: d for d in self.domains})
+        object.__setattr__(self, "_countries", {c.code: c for c in self.countries})
+
+    def domain(self, slug: str) -> Domain | None:
+        return self._domains.get(slug)
+
+    def country(self, code: str) -> Country | None:
+        return self._countries.get(code.upper())
+
+    def domain_choices(self) -> list[tuple[str, str]]:
+        return [(d.slug, d.name) for d in self.domains]
+
+    def country_choices(self) -> list[tuple[str, str]]:
+        choices = self.__dict__.get("_country_choices")
+        if choices is None:
+            # Lower case in URLs, as in /countries/by/; withdrawn states after current ones.
+            choices = [(c.code.lower(), c.name) for c in self.countries if not c.withdrawn]
+            choices += [
+                (c.code.lower(), f"{c.name} (former)") for c in self.countries if c.withdrawn
+            ]
+            object.__setattr__(self, "_country_choices", choices)
+        return choices
+
+    def country_options(self, selected: str = "") -> str:
+        """The <option>s of a country select, rendered once (280 of them, twice a page)."""
+        html = self.__dict__.get("_country_options")
+        if html is None:
+            html = format_html_join("", '<option value="{}">{}</option>', self.country_choices())
+            object.__setattr__(self, "_country_options", html)
+        if selected:
+            tag = format_html('<option value="{}">', selected)
+            html = html.replace(tag, tag[:-1] + " selected>", 1)
+        return mark_safe(html)  # built by format_html_join from escaped values
+
+
+_memo: dict[str, Reference] = {}
+
+
+def reference() -> Reference:
+    """Domains and countries, from the cache; one query when it is cold (a UNION of the two).
+
+    Also kept in this process under the same versioned key, so that a request that asks for it
+    several times (choices, filters, titles, links) reads the shared cache once.
+    """
+    key = f"relata:timeline:reference:{current_version(REFERENCE_VERSION_KEY)}"
+    ref = _memo.get(key)
+    if ref is not None:
+        return ref
+    ref = cache.get(key)
+    if ref is None:
+        ref = _read_reference()
+        cache.set(key, ref, REFERENCE_TIMEOUT)
+    _memo.clear()
+    _memo[key] = ref
+    return ref
+
+
+def _read_reference() -> Reference:
+    blank = Value(None, output_field=DateField())
+    domains = Domain.objects.order_by().values_list(
+        Value("d"), "id", "slug", "name", "position", blank
+    )
+    countries = Country.objects.order_by().values_list(
+        Value("c"), "id", "code", "name", Value(0), "withdrawn"
+    )
+    rows = list(domains.union(countries, all=True).order_by())
+    return Reference(
+        domains=tuple(
+            sorted(
+                (Domain(id=i, slug=k, name=n, position=p) for t, i, k, n, p, _ in rows if t == "d"),
+                key=lambda d: (d.position, d.name),
+            )
+        ),
+        countries=tuple(
+            sorted(
+                (
+                    Country(id=i, code=k, name=n, withdrawn=w)
+                    for t, i, k, n, _, w in rows
+                    if t == "c"
+                ),
+                key=lambda c: c.name,
+            )
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An official or organisation named in a filter: enough to filter, title and link."""
+
+    pk: int
+    slug: str
+    name: str
+    url: str
+
+
+ENTITY_MODELS = {"official": Official, "organisation": Organisation}
+
+
+def lookup_entity(kind: str, slug: str) -> Entity | None:
+    """The official or organisation with this slug, or None; cached like the reference data."""
+    version = current_version(REFERENCE_VERSION_KEY)
+    key = f"relata:timeline:{kind}:{version}:{slug}"
+    found = cache.get(key)
+    if found is None:
+        obj = ENTITY_MODELS[kind].objects.filter(slug=slug).first()
+        found = Entity(obj.pk, obj.slug, str(obj), obj.get_absolute_url()) if obj else False
+        cache.set(key, found, REFERENCE_TIMEOUT)
+    return found or None
+
+
+# --- Form fields ---------------------------------------------------------------------------------
+class FuzzyDateField(forms.CharField):
+    """Reads "2007", "2007-05", "May 2007", "late June 2010"... into a FuzzyDate."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", MAX_LENGTH)
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> FuzzyDate | None:
+        text = super().clean(value)  # strips, checks the length and for NUL characters
+        return parse_fuzzy_date(text) if text else None
+
+
+class CountryCodesField(forms.MultipleChoiceField):
+    """One ISO code, or two for the relations between two states; any letter case."""
+
+    def to_python(self, value) -> list[str]:
+        codes = []
+        for code in super().to_python(value):
+            code = code.strip().lower()
+            if code and code not in codes:  # the second select's "none" option sends ""
+                codes.append(code)
+        return codes
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        if len(value) > 2:
+            raise ValidationError(
+                "Choose one country, or two for the relations between them.", code="too_many"
+            )
+
+
+class EntityField(forms.SlugField):
+    """The slug of an official or organisation, as in their page's URL."""
+
+    def __init__(self, *, kind: str, **kwargs) -> None:
+        self.kind = kind
+        kwargs.setdefault("max_length", 120)
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> Entity | None:
+        slug = super().clean(value)
+        if not slug:
+            return None
+        entity = lookup_entity(self.kind, slug)
+        if entity is None:
+            raise ValidationError(
+                "There is no %(kind)s with the identifier “%(slug)s”.",
+                code="unknown",
+                params={"kind": self.kind, "slug": slug},
+            )
+        return entity
+
+
+NUL_MESSAGE = "This contains a NUL character, which no query can hold; remove it."
+
+
+class NulSafeForm(forms.Form):
+    """Refuses NUL characters in any parameter, before a field (or PostgreSQL) sees them.
+
+    The form that owns the request's other parameters says so once (``report_unknown``).
+    """
+
+    report_unknown = True
+
+    def full_clean(self) -> None:
+        bad: list[str] = []
+        if self.is_bound and hasattr(self.data, "lists"):
+            bad = [
+                key
+                for key, values in self.data.lists()
+                if "\x00" in key or any("\x00" in str(v) for v in values)
+            ]
+            if bad:
+                self.data = self.data.copy()
+                for key in bad:
+                    del self.data[key]
+        super().full_clean()
+        for key in bad:
+            if key in self.fields:
+                self.add_error(key, NUL_MESSAGE)
+            elif self.report_unknown:
+                self.add_error(None, "A parameter contains a NUL character; remove it.")
+
+
+class TimelineForm(NulSafeForm):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and end.upper < start.lower:
+            self.add_error("to", "“To” is before “From”: swap them, or widen the range.")
+        return cleaned
+
+
+# --- The FilterSet -------------------------------------------------------------------------------
+class FuzzyDateFilter(django_filters.Filter):
+    field_class = FuzzyDateField
+
+
+class CountryFilter(django_filters.Filter):
+    field_class = CountryCodesField
+
+
+class EntityFilter(django_filters.Filter):
+    field_class = EntityField
+
+
+ORDER_CHOICES = (("oldest", "Oldest first"), ("newest", "Newest first"))
+Q_MAX_LENGTH = 200
+
+
+class TimelineFilter(django_filters.FilterSet):
+    """Published events by words, domain, date, country, official, organisation, agreement."""
+
+    q = django_filters.CharFilter(
+        label="Words",
+        method="filter_q",
+        max_length=Q_MAX_LENGTH,
+        help_text="In titles, summaries and quotes: oil loan, “strategic partnership”, -nuclear",
+    )
+    domain = django_filters.MultipleChoiceFilter(
+        label="Domains",
+        method="filter_domain",
+        choices=lambda: reference().domain_choices(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    country = CountryFilter(
+        label="Countries",
+        method="filter_country",
+        choices=lambda: reference().country_choices(),
+        help_text="One country, or two for the relations between them.",
+    )
+    official = EntityFilter(
+        label="Official",
+        method="filter_official",
+        kind="official",
+        help_text="As in the official’s page address, e.g. alexander-lukashenko",
+    )
+    organisation = EntityFilter(
+        label="Organisation",
+        method="filter_organisation",
+        kind="organisation",
+        help_text="As in the organisation’s page address, e.g. central-bank-of-iran",
+    )
+    agreement_kind = django_filters.ChoiceFilter(
+        label="Related agreement",
+        method="filter_agreement_kind",
+        choices=Agreement.Kind.choices,
+        empty_label="any or none",
+    )
+    order = django_filters.ChoiceFilter(
+        label="Order",
+        method="filter_order",
+        choices=ORDER_CHOICES,
+        empty_label=None,
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = Event
+        fields: list[str] = []
+        form = TimelineForm
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = Event.objects.published()
+        super().__init__(data, queryset, request=request, prefix=prefix)
+
+    # ``from`` is a Python keyword, so the date filters are added after the class body.
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*ordering(self.form.cleaned_data.get("order")))
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        words = " ".join(value.split())
+        return queryset.filter(id__in=matching_event_ids(words, queryset.db))
+
+    # Every relation is filtered by an IN (subquery) on its through table, by id: each event
+    # once (no join, no DISTINCT), and the planner may probe or hash as the numbers suggest.
+    def filter_domain(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        ref = reference()
+        ids = [ref.domain(slug).pk for slug in value]
+        links = Event.domains.through.objects.filter(domain_id__in=ids)
+        return queryset.filter(id__in=links.values("event_id"))  # as in_domains(), by id
+
+    def filter_country(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        # Events involving every one of them, as involving() means, one subquery each.
+        ref = reference()
+        for code in value:
+            links = Event.countries.through.objects.filter(country_id=ref.country(code).pk)
+            queryset = queryset.filter(id__in=links.values("event_id"))
+        return queryset
+
+    def filter_official(self, queryset: QuerySet, name: str, value: Entity) -> QuerySet:
+        links = Event.officials.through.objects.filter(official_id=value.pk)
+        return queryset.filter(id__in=links.values("event_id"))
+
+    def filter_organisation(self, queryset: QuerySet, name: str, value: Entity) -> QuerySet:
+        links = Event.organisations.through.objects.filter(organisation_id=value.pk)
+        return queryset.filter(id__in=links.values("event_id"))
+
+    def filter_agreement_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Only published agreements count: a draft must not even be hinted at.
+        links = Event.agreements.through.objects.filter(
+            agreement__kind=value, agreement__status="published"
+        )
+        return queryset.filter(id__in=links.values("event_id"))
+
+    def filter_order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied last, in filter_queryset
+
+    def filter_from(self, queryset: QuerySet, name: str, value: FuzzyDate) -> QuerySet:
+        return queryset.between(value, None)  # from the lower bound of what was typed
+
+    def filter_to(self, queryset: QuerySet, name: str, value: FuzzyDate) -> QuerySet:
+        return queryset.between(None, value)  # to its upper bound
+
+
+def _date_filter(label: str, method: str, help_text: str) -> FuzzyDateFilter:
+    return FuzzyDateFilter(label=label, method=method, help_text=help_text)
+
+
+def _add_date_filters() -> None:
+    filters = TimelineFilter.base_filters
+    dates = {
+        "from": _date_filter("From", "filter_from", "2007, 2007-05, May 2007, 21 June 2010…"),
+        "to": _date_filter("To", "filter_to", "the same forms; “2009” means to its end"),
+    }
+    for name, date_filter in dates.items():
+        date_filter.field_name = name
+    # The form reads best as words, domains, dates, then who, what and order.
+    order = ["q", "domain", "from", "to", "country", "official", "organisation"]
+    rest = [name for name in filters if name not in order]
+    merged = {**filters, **dates}
+    TimelineFilter.base_filters = {name: merged[name] for name in [*order, *rest]}
+
+
+_add_date_filters()
+
+
+def ordering(order: str | None) -> tuple[str, str]:
+    """The keyset order: (date_lower, id), ascending or descending."""
+    return ("-date_lower", "-id") if order == "newest" else ("date_lower", "id")
+
+
+def matching_event_ids(words: str, using: str = "default") -> QuerySet:
+    """Ids of events whose title or summary, or one of whose published quotes, match ``words``.
+
+    PostgreSQL: full-text search (config "english", websearch syntax), each side backed by a GIN
+    expression index from migration 0008 whose expression is exactly the one compiled here.
+    Elsewhere (the SQLite demo): a plain case-insensitive substring match.
+    """
+    statements = Statement.objects.published().filter(event__isnull=False)
+    if connections[using].vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        query = SearchQuery(words, config="english", search_type="websearch")
+        events = Event.objects.annotate(
+            search=SearchVector("title", "summary", config="english")
+        ).filter(search=query)
+        statements = statements.annotate(search=SearchVector("quote", config="english")).filter(
+            search=query
+        )
+    else:
+        events = Event.objects.filter(Q(title__icontains=words) | Q(summary__icontains=words))
+        statements = statements.filter(quote__icontains=words)
+    # One semi-join over a UNION: each side uses its own index; no OR across tables.
+    return events.order_by().values("id").union(statements.order_by().values("event_id"), all=True)
+
+
+# --- Paging parameters ---------------------------------------------------------------------------
+TOKEN = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(?P<id>[0-9]{1,18})")
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 100
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the keyset order: the (date_lower, id) of an event.
+
+    Written ``2008-06-01.1234`` in ``?after=`` and ``?before=``: readable, stable, shareable.
+    """
+
+    date: datetime.date
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()}.{self.id}"
+
+    @classmethod
+    def of(cls, event: Event) -> Cursor:
+        return cls(event.date_lower, event.pk)
+
+
+class CursorField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> Cursor | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        match = TOKEN.fullmatch(text)
+        try:
+            if match is None:
+                raise ValueError
+            return Cursor(datetime.date.fromisoformat(match["date"]), int(match["id"]))
+        except ValueError:
+            raise ValidationError(
+                "This page link is damaged: follow the timeline’s own “earlier” and “later” "
+                "links, or start again from the first page.",
+                code="invalid_cursor",
+            ) from None
+
+
+class PageForm(NulSafeForm):
+    """Where in the filtered timeline a page starts, and how many events it shows."""
+
+    report_unknown = False  # TimelineForm reports NULs in parameters neither form knows
+
+    after = CursorField(required=False)
+    before = CursorField(required=False)
+    per_page = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PER_PAGE, label="Events per page"
+    )
+    # Pages are not numbered (they are links to a position); an old "?page=1" is harmless.
+    page = forms.IntegerField(required=False, min_value=1, max_value=1)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("after") and cleaned.get("before"):
+            raise ValidationError("A page starts after one event or before another, not both.")
+        if "page" in self.errors:
+            self.errors["page"] = self.error_class(
+                [
+                    "Pages are not numbered here: follow the “earlier” and “later” links, or "
+                    "narrow the dates."
+                ]
+            )
+        return cleaned
+
+    @property
+    def size(self) -> int:
+        return self.cleaned_data.get("per_page") or DEFAULT_PER_PAGE
