@@ -7,6 +7,7 @@ class RelationsConfig(AppConfig):
     verbose_name = "Relations"
 
     def ready(self) -> None:
+        import relations.timeline  # noqa: F401  (connects the cache-invalidation signals)
         from relations.roles import ensure_roles
 
         # After every migrate, when all apps' permissions exist (see relations/roles.py).
