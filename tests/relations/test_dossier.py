@@ -261,7 +261,10 @@ def test_the_page_says_what_it_shows(client, seed):
     assert '<link rel="stylesheet" href="/static/css/dossier.css">' in html
     # Semantic structure: one article, sections labelled by their headings.
     assert html.count("<article") == 1
-    assert '<section class="domain" id="section-nuclear" aria-labelledby="section-nuclear-title">'
+    assert (
+        '<section class="domain" id="section-nuclear" aria-labelledby="section-nuclear-title">'
+        in html
+    )
     assert '<h2 id="section-nuclear-title">Nuclear</h2>' in html
 
 
