@@ -438,11 +438,15 @@ def test_a_busy_section_shows_its_newest_items_and_links_to_the_timeline(client)
     shown = [i for i in page.ids if i.startswith("event-")]
     newest = [f"event-{e.slug}" for e in events[-size:]]
     assert shown == newest  # the newest, in date order
+    # The count is the section's (events, agreements and statements told under its first
+    # domain); the link is to the timeline's events, so it carries no number of its own.
     assert (
         "/timeline/?country=am&country=az&domain=economic",
-        "5 more on the timeline (Economic)",
+        "Every economic event of the two on the timeline",
     ) in page.links
-    assert f"{size + 5} published events" in client.get("/relations/am-az/").content.decode()
+    html = client.get("/relations/am-az/").content.decode()
+    assert f"The {size} most recent of {size + 5} in this section." in html
+    assert f"{size + 5} published events" in html
 
 
 @pytest.mark.sqlite
