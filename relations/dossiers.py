@@ -65,7 +65,6 @@ from relations.dates import MAX_LENGTH, OPEN_LOWER, OPEN_UPPER, Precision, parse
 from relations.footnotes import Footnotes, Note
 from relations.models import (
     Agreement,
-    Citation,
     Country,
     Domain,
     Event,
@@ -79,6 +78,7 @@ from relations.models import (
 # about 60% more time (its walk reads K ~ 670 instead of ~400 of its events; see
 # bench/dossier.py, BENCH_SECTION_SIZE=20) for a page of 120 paragraphs and 250 notes.
 SECTION_SIZE = 10
+SOURCE_FIELDS = ("slug", "title", "outlet", "published")  # what a note shows of its source
 # How long the counts of a dossier may lag behind the data (the items shown never do).
 SUMMARY_TTL = 10 * 60
 # The relationships index: how many pairs, and how long its ranking may lag.
@@ -929,11 +929,11 @@ class Dossier:
             item.event_shown = item.kind == "statement" and item.claim.event_id in shown
         self._participants(items)
         posts = self._posts(items)
-        _attach_citations([i.claim for i in items] + posts)
-
         # Footnotes are numbered in order of first use down the page: each item's own
         # citations, then those of the posts it names.
-        notes = Footnotes()
+        notes = Footnotes.reading(
+            [i.claim for i in items], posts, only=[f"source__{f}" for f in SOURCE_FIELDS]
+        )
         backlinks: dict[tuple[str, int], tuple[str, str]] = {}
         for item in items:
             numbered = {n.number: n for n in notes.cite(item.claim)}
@@ -1031,34 +1031,6 @@ def _more_on(items: Iterable[Item]) -> list[Mention]:
             if mention:
                 seen.setdefault(mention)
     return list(seen)[:MORE_ON_LIMIT]
-
-
-def _attach_citations(claims: list[Any]) -> None:
-    """Prefetch ``citations`` (with their sources) for claims of several models in one query,
-    storing them where ``prefetch_related`` would, so that ``claim.citations.all()`` (which
-    ``Footnotes`` reads) costs nothing. One prefetch per model would take four queries."""
-    if not claims:
-        return
-    by_claim: dict[tuple[str, int], list[Citation]] = defaultdict(list)
-    citations = (
-        Citation.objects.for_claims(claims)
-        .select_related("source")
-        .only(
-            "locator",
-            "excerpt",
-            *(f"{field}_id" for field in Citation.claim_fields),
-            *(f"source__{f}" for f in ("slug", "title", "outlet", "published")),
-        )
-        .order_by("id")
-    )
-    for citation in citations:
-        kind = citation.claim_kind
-        by_claim[kind, getattr(citation, f"{kind}_id")].append(citation)
-    for claim in claims:
-        cached = Citation.objects.all()  # never run: its result is set here
-        cached._result_cache = by_claim[claim._meta.model_name, claim.pk]
-        cached._prefetch_done = True
-        claim.__dict__.setdefault("_prefetched_objects_cache", {})["citations"] = cached
 
 
 # --- Views ------------------------------------------------------------------------------------

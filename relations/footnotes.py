@@ -1,23 +1,55 @@
 """Footnotes as the seed page has them: numbered in order of first use, one number per place
 in a source, with the notes list at the end of the page.
 
-    notes = Footnotes()
+    notes = Footnotes.reading(events, statements)  # their citations, in one query
     numbers = notes.cite(event)      # [1, 2]: the event's citations, numbered
     ...
     for note in notes:               # 1, 2, 3... with source, locator, excerpt, claims
 
-``cite`` reads ``claim.citations.all()``: prefetch ``citations__source`` first, so numbering a
-page of claims costs no query per claim.
+A page shows claims of several kinds (events, agreements, statements, posts): ``reading`` reads
+the citations of all of them, with their sources, in one query, where a prefetch per kind
+would take four. ``Footnotes()`` alone reads ``claim.citations.all()``, so prefetch
+``citations__source`` for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.db import models
 
 from sources.models import Source
+
+ClaimKey = tuple[str, int]  # ("event", 12)
+
+
+def claim_key(claim: models.Model) -> ClaimKey:
+    return (claim._meta.model_name, claim.pk)
+
+
+def read_citations(claims: Iterable[models.Model], *only: str) -> dict[ClaimKey, list]:
+    """The citations (with their sources) of claims of any kinds, in one query, by claim.
+
+    ``only`` limits the columns read (names as for ``QuerySet.only``); the claim columns and
+    those :meth:`Footnotes.cite` reads are always included.
+    """
+    from relations.models import Citation
+
+    claims = [claim for claim in claims if claim is not None]
+    found: dict[ClaimKey, list] = defaultdict(list)
+    if not claims:
+        return found
+    citations = Citation.objects.for_claims(claims).select_related("source").order_by("id")
+    if only:
+        claim_columns = [f"{name}_id" for name in Citation.claim_fields]
+        citations = citations.only("source_id", "locator", "excerpt", *claim_columns, *only)
+    for citation in citations:
+        kind = citation.claim_kind
+        found[kind, getattr(citation, f"{kind}_id")].append(citation)
+    return found
 
 
 @dataclass
@@ -34,13 +66,24 @@ class Note:
 
 
 class Footnotes:
-    def __init__(self) -> None:
+    def __init__(self, citations: Mapping[ClaimKey, list] | None = None) -> None:
         self._notes: dict[tuple[int, str], Note] = {}
+        self._citations = citations
+
+    @classmethod
+    def reading(cls, *groups: Iterable[models.Model], only: Iterable[str] = ()) -> Footnotes:
+        """Footnotes for these claims (of any kinds), their citations read in one query."""
+        return cls(read_citations(itertools.chain(*groups), *only))
+
+    def citations(self, claim: models.Model) -> Iterable:
+        if self._citations is None:
+            return claim.citations.all()
+        return self._citations.get(claim_key(claim), ())
 
     def cite(self, claim: models.Model) -> list[Note]:
         """The notes for ``claim``'s citations, numbering the ones not yet used."""
         notes = []
-        for citation in claim.citations.all():
+        for citation in self.citations(claim):
             key = (citation.source_id, citation.locator)
             note = self._notes.get(key)
             if note is None:

@@ -196,35 +196,15 @@ def public_event(statement: Statement) -> Event | None:
     return event if event is not None and event.status == Status.PUBLISHED else None
 
 
-def load_citations(*groups: Iterable[models.Model]) -> None:
-    """Read the citations (with their sources) of claims of any kinds in one query.
-
-    Each claim's ``citations.all()`` then answers from memory, as after ``prefetch_related``,
-    which is what :meth:`Footnotes.cite` reads. One query for all kinds instead of one per kind
-    keeps pages that show events, agreements, statements and posts within their query budget.
-    """
-    claims = [claim for claim in itertools.chain(*groups) if claim is not None]
-    if not claims:
-        return
-    found: dict[tuple[str, int], list[Citation]] = defaultdict(list)
-    for citation in Citation.objects.for_claims(claims).select_related("source").order_by("id"):
-        kind = citation.claim_kind
-        found[(kind, getattr(citation, f"{kind}_id"))].append(citation)
-    for claim in claims:
-        queryset = claim.citations.all()  # lazy: no query
-        queryset._result_cache = found.get((claim._meta.model_name, claim.pk), [])
-        queryset._prefetch_done = True
-        if not hasattr(claim, "_prefetched_objects_cache"):
-            claim._prefetched_objects_cache = {}
-        claim._prefetched_objects_cache["citations"] = queryset
-
-
-def number_notes(notes: Footnotes, *groups: Iterable[models.Model]) -> None:
-    """Footnote markers for each claim (``claim.notes``), numbered in the order given."""
+def number_notes(*groups: Iterable[models.Model]) -> Footnotes:
+    """The page's footnotes: each claim's markers (``claim.notes``), numbered in the order
+    given, its citations read in one query for all kinds."""
+    notes = Footnotes.reading(*groups)
     for claim in itertools.chain(*groups):
         claim.notes = notes.cite(claim)
     for note in notes:
         note.published = when(note.source.published)
+    return notes
 
 
 # --- Countries --------------------------------------------------------------------------------
@@ -328,9 +308,7 @@ class CountryView(TemplateView):
         recent = order(Event.objects.published().involving(country))
         events = list(recent.prefetch_related(DOMAINS_IN_ORDER)[:EVENT_LIMIT])
         dated(events)
-        load_citations(events)
-        notes = Footnotes()
-        number_notes(notes, events)
+        notes = number_notes(events)
         context.update(
             country=country,
             aliases=also_written(country.aliases, country.name, country.official_name),
@@ -381,9 +359,7 @@ class OrganisationView(TemplateView):
         for statement in statements:
             statement.public_event = public_event(statement)
         dated(positions, events, agreements, statements)
-        load_citations(positions, events, agreements, statements)
-        notes = Footnotes()
-        number_notes(notes, positions, events, agreements, statements)  # the page's order
+        notes = number_notes(positions, events, agreements, statements)  # the page's order
         context.update(
             organisation=organisation,
             aliases=also_written(organisation.aliases, organisation.name, organisation.short_name),
@@ -433,9 +409,7 @@ class OfficialView(TemplateView):
             )[:EVENT_LIMIT]
         )
         dated(positions, statements, events)
-        load_citations(positions, statements, events)
-        notes = Footnotes()
-        number_notes(notes, positions, statements, events)
+        notes = number_notes(positions, statements, events)
         context.update(
             official=official,
             aliases=also_written(official.aliases, official.name),
@@ -508,9 +482,7 @@ class AgreementView(TemplateView):
         )
         first_recorded, changes = stage_history(agreement)
         dated([agreement], events)
-        load_citations([agreement], events)
-        notes = Footnotes()
-        number_notes(notes, [agreement], events)
+        notes = number_notes([agreement], events)
         context.update(
             agreement=agreement,
             events=events,
@@ -557,9 +529,7 @@ class EventView(TemplateView):
         )
         statements = event.published_statements
         dated([event], event.published_agreements, statements)
-        load_citations([event], statements)
-        notes = Footnotes()
-        number_notes(notes, [event], statements)
+        notes = number_notes([event], statements)
         countries = list(event.countries.all())
         pairs = [
             {"countries": pair, "url": dossier_url(pair[0].code, pair[1].code)}

@@ -79,6 +79,7 @@ DATA_VERSION_KEY = "relata:timeline:data-version"
 FACETS_TIMEOUT = 60 * 60  # a safety net: every change made through the ORM is signalled
 FEED_SIZE = 50
 EXPORT_CHUNK = 2000
+NOTE_SOURCE_FIELDS = ("source__slug", "source__title", "source__outlet")
 
 # Where a page with a "from" date splits the keyset order (see _page_rows): events that start
 # more than this before "from" and still overlap it must span over a year, so they are few.
@@ -372,46 +373,11 @@ def page_prefetches() -> list[Prefetch]:
     ]
 
 
-class _Cited:
-    """A claim as ``Footnotes.cite`` reads it (``claim.citations.all()``), for claims whose
-    citations were read in one query for the whole page; knows where on the page it is."""
-
-    def __init__(self, claim, citations: list[Citation], anchor: str, label: str) -> None:
-        self.claim, self._citations, self.anchor, self.label = claim, citations, anchor, label
-
-    @property
-    def citations(self) -> _Cited:
-        return self
-
-    def all(self) -> list[Citation]:
-        return self._citations
-
-
 def annotate_page(events: list[Event], window) -> Footnotes:
     """Prefetch what the page shows, number its footnotes, mark imprecise dates."""
     prefetch_related_objects(events, *page_prefetches())
     statements = [s for e in events for s in e.published_statements]
-    cited: dict[tuple[str, int], list[Citation]] = defaultdict(list)
-    if events:
-        citations = (
-            Citation.objects.for_claims([*events, *statements])
-            .select_related("source")
-            .only(
-                "id",
-                "event_id",
-                "statement_id",
-                "locator",
-                "excerpt",
-                "source__slug",
-                "source__title",
-                "source__outlet",
-            )
-            .order_by("id")
-        )
-        for citation in citations:
-            kind = "event" if citation.event_id else "statement"
-            cited[kind, citation.event_id or citation.statement_id].append(citation)
-    notes = Footnotes()
+    notes = Footnotes.reading(events, statements, only=NOTE_SOURCE_FIELDS)
     lower, upper = window
     url = _Urls()
     for event in events:
@@ -425,13 +391,13 @@ def annotate_page(events: list[Event], window) -> Footnotes:
         event.fuzzy = parse(event.date)
         event.imprecise = bool(lower or upper) and not event.fuzzy.within(lower, upper)
         event.machine_date = _machine_date(event.fuzzy)
-        event.notes = notes.cite(_Cited(event, cited["event", event.pk], event.anchor, event.title))
+        event.label = event.title  # what a note's link back to it says
+        event.notes = notes.cite(event)
         for statement in event.published_statements:
             url.each(o for o in (statement.speaker, statement.speaker_organisation) if o)
             statement.anchor = f"statement-{statement.slug}"
-            statement.notes = notes.cite(
-                _Cited(statement, cited["statement", statement.pk], statement.anchor, event.title)
-            )
+            statement.label = event.title
+            statement.notes = notes.cite(statement)
     url.each(note.source for note in notes)
     return notes
 
