@@ -47,6 +47,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.generic import TemplateView
 
 from relations.dates import MONTH_NAMES, OPEN_LOWER, OPEN_UPPER, FuzzyDate, Precision
@@ -399,6 +400,8 @@ def annotate_page(events: list[Event], window) -> Footnotes:
             statement.label = event.title
             statement.notes = notes.cite(statement)
     url.each(note.source for note in notes)
+    for note in notes:
+        note.html = render_note(note)
     return notes
 
 
@@ -453,6 +456,136 @@ def _machine_date(fuzzy: FuzzyDate) -> str:
     return ""
 
 
+# --- One event, as the timeline lists it ---------------------------------------------------------
+# Built here rather than by a template include: a page of 50 events has some 2,000 values to
+# escape and links to join, which the template engine renders in ~25 ms of a 50 ms budget and
+# format_html in ~4 (bench/timeline.py). The markup is the one templates/relations/timeline.html
+# documents around its use; tests read it as a reader's browser does.
+IMPRECISE = SafeString(
+    '<span class="imprecise" title="Its date is wider than the dates you filtered by: it may lie'
+    ' partly outside them.">imprecise<span class="visually-hidden">: the date is wider than the'
+    " filter’s dates</span></span>"
+)
+
+
+def _markers(notes) -> SafeString:
+    return format_html_join(
+        "", '<sup class="fn"><a href="#{}">{}</a></sup>', ((n.anchor, n.number) for n in notes)
+    )
+
+
+def _links(objects, label=lambda o: o.name) -> SafeString:
+    return format_html_join(", ", '<a href="{}">{}</a>', ((o.url, label(o)) for o in objects))
+
+
+def _participants(event: Event) -> SafeString:
+    rows = [
+        (heading, _links(objects, label))
+        for heading, objects, label in (
+            ("Countries", event.country_list, lambda o: o.name),
+            ("Organisations", event.organisation_list, str),
+            ("Officials", event.official_list, lambda o: o.name),
+            ("Agreements", event.published_agreements, lambda o: o.title),
+        )
+        if objects
+    ]
+    if not rows:
+        return SafeString("")
+    return format_html(
+        '<dl class="participants">{}</dl>',
+        format_html_join("", "<div><dt>{}</dt><dd>{}</dd></div>", rows),
+    )
+
+
+def _quote(statement: Statement) -> SafeString:
+    speaker, body = statement.speaker, statement.speaker_organisation
+    if speaker and body:
+        who = format_html(
+            '<a href="{}">{}</a>, <a href="{}">{}</a>', speaker.url, speaker.name, body.url, body
+        )
+    elif speaker or body:
+        who = format_html(
+            '<a href="{}">{}</a>', (speaker or body).url, speaker.name if speaker else body
+        )
+    else:
+        who = "the parties jointly"
+    context = (
+        format_html(', <span class="context">{}</span>', statement.context)
+        if statement.context
+        else ""
+    )
+    lang = format_html(' lang="{}"', statement.language) if statement.language != "en" else ""
+    return format_html(
+        '<blockquote class="quote" id="{}"{}><p>“{}”{}</p><footer>— {}{}</footer></blockquote>',
+        statement.anchor,
+        lang,
+        statement.quote,
+        _markers(statement.notes),
+        who,
+        context,
+    )
+
+
+def render_event(event: Event, level: int) -> SafeString:
+    """An event as an ``<article>``: title with its footnote markers, date in its own
+    precision (marked imprecise against the filter's dates), place, domains, summary,
+    participants and agreements linked, quotes with their own markers."""
+    display = event.fuzzy.display()
+    date = (
+        format_html('<time datetime="{}">{}</time>', event.machine_date, display)
+        if event.machine_date
+        else format_html('<span class="date">{}</span>', display)
+    )
+    meta = [date]
+    if event.imprecise:
+        meta.append(IMPRECISE)
+    if event.place:
+        meta.append(format_html('<span class="place">{}</span>', event.place))
+    meta += [
+        format_html('<span class="tag domain-{}">{}</span>', d.slug, d.name)
+        for d in event.domain_list
+    ]
+    summary = format_html('<p class="summary">{}</p>', event.summary) if event.summary else ""
+    return format_html(
+        '<article class="event{}" id="{}"><h{} class="event-title"><a href="{}">{}</a>{}</h{}>'
+        '<p class="event-meta">{}</p>{}{}{}</article>',
+        " is-imprecise" if event.imprecise else "",
+        event.anchor,
+        level,
+        event.url,
+        event.title,
+        _markers(event.notes),
+        level,
+        format_html_join(" ", "{}", ((m,) for m in meta)),
+        summary,
+        _participants(event),
+        format_html_join("", "{}", ((_quote(s),) for s in event.published_statements)),
+    )
+
+
+def render_note(note) -> SafeString:
+    """A note of the list at the page's foot: source (linked), outlet, locator, excerpt, and a
+    link back to each claim on the page that it backs."""
+    source = note.source
+    details = "".join(f", {d}" for d in (source.outlet, note.locator) if d)
+    excerpt = format_html(' <q class="excerpt">{}</q>', note.excerpt) if note.excerpt else ""
+    back = format_html_join(
+        "",
+        ' <a class="back" href="#{}" aria-label="Back to “{}”">↩</a>',
+        ((claim.anchor, claim.label) for claim in note.claims),
+    )
+    return format_html(
+        '<li id="{}" value="{}"><a href="{}">{}</a>{}.{}{}</li>',
+        note.anchor,
+        note.number,
+        source.url,
+        source.title,
+        details,
+        excerpt,
+        back,
+    )
+
+
 # --- Headings: year, then month (or none, for dates known to the year) --------------------------
 @dataclass
 class Block:
@@ -490,6 +623,15 @@ def group(events: list[Event]) -> list[YearGroup]:
         if not blocks or blocks[-1].label != month:
             blocks.append(Block(month))
         blocks[-1].events.append(event)
+    return groups
+
+
+def render_groups(groups: list[YearGroup]) -> list[YearGroup]:
+    """Each event's HTML (``event.html``), its title a level below its heading's."""
+    for year in groups:
+        for block in year.blocks:
+            for event in block.events:
+                event.html = render_event(event, 4 if block.label else 3)
     return groups
 
 
@@ -902,7 +1044,7 @@ class TimelineView(TemplateView):
         if after or before:
             page.first = timeline.url()
         page.notes = annotate_page(events, timeline.window)
-        page.groups = group(events)
+        page.groups = render_groups(group(events))
         facets = build_facets(timeline, data)
         context = _context(
             timeline,
