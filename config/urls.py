@@ -11,4 +11,5 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("", include("relations.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
 ]

@@ -26,8 +26,12 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "import_export",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by us (no CDN)
     "sources",
     "relations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -132,3 +136,23 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # --- Fixtures ---------------------------------------------------------------------------------
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# --- Public API (api/: Django REST framework, drf-spectacular) ----------------------------------
+# Read-only and anonymous: each API view sets no authentication and AllowAny itself, so these
+# defaults stay DRF's for anything else. No CORS headers are sent (no django-cors-headers).
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Relata API",
+    "DESCRIPTION": "The published data of Relata, a knowledge base of foreign relations between "
+    "states: read-only, anonymous, keyset-paged, with a changes feed for mirrors. See "
+    "docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Swagger UI from our own static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for the precision of every fuzzy date (events, sources, posts...).
+    "ENUM_NAME_OVERRIDES": {"PrecisionEnum": "relations.dates.Precision"},
+}
