@@ -20,7 +20,6 @@ from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.core.serializers import serialize
 from django.db import connections, models, router, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -135,7 +134,8 @@ class ContentAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     list_per_page = 50
     save_on_top = True
-    change_list_template = "admin/relata/change_list.html"
+    # The relata list plus an "Import fixture" link for those who may import (exchange app).
+    change_list_template = "admin/exchange/content_change_list.html"
     actions = ["export_fixture"]
 
     # --- Lists
@@ -238,16 +238,13 @@ class ContentAdmin(SimpleHistoryAdmin):
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_deleted")
 
     # --- Actions
-    @admin.action(description="Export selected as a fixture (JSON, natural keys)")
+    @admin.action(description="Export selected as a fixture (published only)")
     def export_fixture(self, request, queryset):
-        objects = fixture_objects(queryset)
-        body = serialize(
-            "json", objects, indent=2, use_natural_foreign_keys=True, use_natural_primary_keys=True
-        )
-        response = HttpResponse(body, content_type="application/json")
-        name = f"relata-{self.opts.model_name}-{datetime.date.today():%Y%m%d}.json"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        """The selection with what it refers to and its citations; published claims only
+        (export_kb's code path: see exchange.selection)."""
+        from exchange.admin import fixture_response
+
+        return fixture_response(request, queryset, include_drafts=False)
 
 
 def date_reading(text: str) -> str:
@@ -269,17 +266,6 @@ def date_reading(text: str) -> str:
     )
     approx = ", approximate" if fuzzy.approximate else ""
     return f"{bounds} ({fuzzy.precision.value.replace('-', ' ')}{approx})"
-
-
-def fixture_objects(queryset: models.QuerySet) -> list[models.Model]:
-    """The selected records plus their citations and the sources those cite."""
-    objects = list(queryset)
-    citations = getattr(queryset.model, "citations", None)
-    if citations is None:
-        return objects
-    cited = list(Citation.objects.for_claims(objects).select_related("source"))
-    sources = {c.source_id: c.source for c in cited}
-    return [*sources.values(), *objects, *cited]
 
 
 def recover(record, user) -> models.Model:
@@ -321,7 +307,14 @@ def recover(record, user) -> models.Model:
 class ClaimAdmin(ContentAdmin):
     """Events, agreements, statements, positions: a workflow from draft to published."""
 
-    actions = ["submit_for_review", "publish", "unpublish", "export_fixture", "delete_selected"]
+    actions = [
+        "submit_for_review",
+        "publish",
+        "unpublish",
+        "export_fixture",
+        "export_fixture_with_drafts",
+        "delete_selected",
+    ]
 
     def publish_permission(self) -> str:
         return f"{self.opts.app_label}.publish_{self.opts.model_name}"
@@ -398,6 +391,12 @@ class ClaimAdmin(ContentAdmin):
     def unpublish(self, request, queryset):
         updated = self._set_status(request, queryset.filter(status=Status.PUBLISHED), Status.DRAFT)
         self.message_user(request, f"{updated} returned to draft.", messages.SUCCESS)
+
+    @admin.action(description="Export selected as a fixture, drafts included (not for the public)")
+    def export_fixture_with_drafts(self, request, queryset):
+        from exchange.admin import fixture_response
+
+        return fixture_response(request, queryset, include_drafts=True)
 
     def _set_status(self, request, queryset, status) -> int:
         # Save one by one (not QuerySet.update) so each change is in the history, with its user.
