@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ExchangeConfig(AppConfig):
@@ -6,13 +7,10 @@ class ExchangeConfig(AppConfig):
     verbose_name = "Data exchange"
 
     def ready(self) -> None:
-        from exchange.signals import kb_imported
-        from relations import timeline
+        from exchange.changelog import install_triggers_after_migrate
 
-        # An import writes by bulk SQL, so the timeline's post_save receivers never hear of it:
-        # tell them once, as a change to reference data (it bumps every cached version).
-        kb_imported.connect(
-            lambda sender, using=None, **kwargs: timeline.reference_changed(sender, using=using),
-            dispatch_uid="exchange.timeline",
-            weak=False,
+        # The change log's triggers, again after every migrate: SQLite drops a table's
+        # triggers when a migration rebuilds it (exchange/changelog.py).
+        post_migrate.connect(
+            install_triggers_after_migrate, sender=self, dispatch_uid="exchange.change_log"
         )

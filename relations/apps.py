@@ -7,8 +7,14 @@ class RelationsConfig(AppConfig):
     verbose_name = "Relations"
 
     def ready(self) -> None:
-        import relations.timeline  # noqa: F401  (connects the cache-invalidation signals)
+        from relations import signals
+        from relations.countries import sync_countries_after_migrate
         from relations.roles import ensure_roles
 
-        # After every migrate, when all apps' permissions exist (see relations/roles.py).
+        signals.connect()
+        # After every migrate, when all apps' permissions exist (see relations/roles.py), and
+        # the countries in step with pycountry (relations/countries.py).
         post_migrate.connect(ensure_roles, dispatch_uid="relations.ensure_roles")
+        post_migrate.connect(
+            sync_countries_after_migrate, sender=self, dispatch_uid="relations.sync_countries"
+        )

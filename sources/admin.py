@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from relations.admin_base import ContentAdmin, date_reading
+from core.admin_base import ContentAdmin, date_reading
 from sources.models import Source
 
 

@@ -1,62 +1,20 @@
 """Sources: what the knowledge base's claims rest on, and what a citation of one is.
 
 This app knows nothing of the claims themselves (events, agreements...): the concrete citation
-table lives in ``relations`` and extends ``CitationBase``, so ``sources`` imports only the
-fuzzy-date field from there, never a model.
+table lives in ``relations`` and extends ``CitationBase``. ``sources`` imports nothing from
+``relations``: the fuzzy-date field and the content bases are ``core``'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from relations.fields import FuzzyDateField, fuzzy_date_constraints, sync_bounds
-
-
-class SlugQuerySet(models.QuerySet):
-    """Every fixture-referenced model is found by its slug (its natural key)."""
-
-    def get_by_natural_key(self, slug: str) -> models.Model:
-        return self.get(slug=slug)
-
-
-class Timestamped(models.Model):
-    """Created/updated times, set explicitly (not auto_now) so fixtures keep theirs."""
-
-    created = models.DateTimeField(default=timezone.now, editable=False)
-    updated = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        self.updated = timezone.now()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            # A fuzzy date's derived bounds are written whenever its text is.
-            fuzzy = {
-                f"{f.name}_{part}"
-                for f in self._meta.concrete_fields
-                if isinstance(f, FuzzyDateField) and f.name in update_fields
-                for part in ("lower", "upper", "precision")
-            }
-            kwargs["update_fields"] = {*update_fields, *fuzzy, "updated"}
-        super().save(*args, **kwargs)
-
-    def clean(self) -> None:
-        super().clean()
-        # Derive fuzzy-date bounds before full_clean() checks the constraints that use them;
-        # an unreadable date was already reported on its field by clean_fields().
-        for field in self._meta.concrete_fields:
-            if isinstance(field, FuzzyDateField):
-                with contextlib.suppress(ValidationError):
-                    sync_bounds(self, field.name)
+from core.fields import FuzzyDateField, fuzzy_date_constraints
+from core.models import SlugQuerySet, Timestamped
 
 
 class Source(Timestamped):

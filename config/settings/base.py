@@ -29,8 +29,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served by us (no CDN)
+    "core",
     "sources",
     "relations",
+    "reader",
     "exchange",
     "api",
 ]
@@ -63,6 +65,14 @@ TEMPLATES = [
             ],
         },
     },
+    # The reader site's hot templates (a timeline page renders some 2,000 values): Jinja2
+    # renders them several times faster than Django's engine. Found under templates/jinja2/.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "reader.jinja2.environment", "autoescape": True},
+    },
 ]
 
 # --- Database ---------------------------------------------------------------------------------
@@ -77,8 +87,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------
-# Rankings and facet counts are cached. REDIS_URL shares the cache between worker processes
-# (redis://127.0.0.1:6379/0); without it each process keeps its own in memory.
+# Public answers (facets, rankings, dossiers, the index...) are cached under the knowledge-base
+# version (core.cache), which is itself read through this cache. REDIS_URL shares it between
+# worker processes and servers (redis://127.0.0.1:6379/0), so a write seen by one is seen by
+# all. Without it each process keeps its own in memory: fine for development and tests, refused
+# by config.settings.production.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
@@ -155,5 +168,5 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # One name for the precision of every fuzzy date (events, sources, posts...).
-    "ENUM_NAME_OVERRIDES": {"PrecisionEnum": "relations.dates.Precision"},
+    "ENUM_NAME_OVERRIDES": {"PrecisionEnum": "core.dates.Precision"},
 }

@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import django.db.models.lookups
 import django.utils.timezone
-import relations.fields
+import core.fields
 from django.db import migrations, models
 
 
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('loan', 'loan'), ('mou', 'memorandum of understanding'), ('treaty', 'treaty'), ('contract', 'contract'), ('declaration', 'joint declaration'), ('programme', 'cooperation programme'), ('other', 'other')], default='other', max_length=20)),
                 ('stage', models.CharField(choices=[('proposed', 'proposed'), ('agreed', 'agreed in principle'), ('signed', 'signed'), ('in-force', 'in force'), ('suspended', 'suspended'), ('expired', 'expired'), ('cancelled', 'cancelled')], default='signed', help_text='Where the agreement itself stands (not whether this record is published).', max_length=20)),
                 ('purpose', models.TextField(blank=True, help_text='What it is for, in our own words.')),
-                ('date', relations.fields.FuzzyDateField(blank=True, help_text='When it was signed or agreed.', max_length=64, verbose_name='signed')),
+                ('date', core.fields.FuzzyDateField(blank=True, help_text='When it was signed or agreed.', max_length=64, verbose_name='signed')),
                 ('date_lower', models.DateField(blank=True, editable=False, help_text='Earliest day the date can mean (derived; 0001-01-01 when open).', null=True)),
                 ('date_upper', models.DateField(blank=True, editable=False, help_text='Latest day the date can mean (derived; 9999-12-31 when open).', null=True)),
                 ('date_precision', models.CharField(blank=True, choices=[('day', 'day'), ('part-of-month', 'part of month (early/mid/late)'), ('month', 'month'), ('part-of-year', 'part of year (early/mid/late)'), ('year', 'year'), ('decade', 'decade'), ('interval', 'interval'), ('open', 'open interval')], editable=False, help_text='How precisely the date is known (derived).', max_length=16)),
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('draft', 'draft'), ('published', 'published')], default='draft', help_text='Only published claims are shown to the public.', max_length=10)),
                 ('title', models.CharField(max_length=300)),
                 ('summary', models.TextField(blank=True, help_text='What happened, in our own words.')),
-                ('date', relations.fields.FuzzyDateField(help_text='When it happened, at whatever precision the sources give.', max_length=64)),
+                ('date', core.fields.FuzzyDateField(help_text='When it happened, at whatever precision the sources give.', max_length=64)),
                 ('date_lower', models.DateField(blank=True, editable=False, help_text='Earliest day the date can mean (derived; 0001-01-01 when open).', null=True)),
                 ('date_upper', models.DateField(blank=True, editable=False, help_text='Latest day the date can mean (derived; 9999-12-31 when open).', null=True)),
                 ('date_precision', models.CharField(blank=True, choices=[('day', 'day'), ('part-of-month', 'part of month (early/mid/late)'), ('month', 'month'), ('part-of-year', 'part of year (early/mid/late)'), ('year', 'year'), ('decade', 'decade'), ('interval', 'interval'), ('open', 'open interval')], editable=False, help_text='How precisely the date is known (derived).', max_length=16)),
@@ -148,11 +148,11 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(help_text='Stable key used in fixtures and URLs; made from the date and title if blank.', max_length=120, unique=True)),
                 ('status', models.CharField(choices=[('draft', 'draft'), ('published', 'published')], default='draft', help_text='Only published claims are shown to the public.', max_length=10)),
                 ('title', models.CharField(help_text="As used at the time: 'Deputy Prime Minister', 'Vice Governor'.", max_length=200)),
-                ('start', relations.fields.FuzzyDateField(blank=True, help_text='When the post was taken up, if known.', max_length=64, verbose_name='from')),
+                ('start', core.fields.FuzzyDateField(blank=True, help_text='When the post was taken up, if known.', max_length=64, verbose_name='from')),
                 ('start_lower', models.DateField(blank=True, editable=False, help_text='Earliest day the start can mean (derived; 0001-01-01 when open).', null=True)),
                 ('start_upper', models.DateField(blank=True, editable=False, help_text='Latest day the start can mean (derived; 9999-12-31 when open).', null=True)),
                 ('start_precision', models.CharField(blank=True, choices=[('day', 'day'), ('part-of-month', 'part of month (early/mid/late)'), ('month', 'month'), ('part-of-year', 'part of year (early/mid/late)'), ('year', 'year'), ('decade', 'decade'), ('interval', 'interval'), ('open', 'open interval')], editable=False, help_text='How precisely the start is known (derived).', max_length=16)),
-                ('end', relations.fields.FuzzyDateField(blank=True, help_text='When it ended; blank while still held.', max_length=64, verbose_name='to')),
+                ('end', core.fields.FuzzyDateField(blank=True, help_text='When it ended; blank while still held.', max_length=64, verbose_name='to')),
                 ('end_lower', models.DateField(blank=True, editable=False, help_text='Earliest day the end can mean (derived; 0001-01-01 when open).', null=True)),
                 ('end_upper', models.DateField(blank=True, editable=False, help_text='Latest day the end can mean (derived; 9999-12-31 when open).', null=True)),
                 ('end_precision', models.CharField(blank=True, choices=[('day', 'day'), ('part-of-month', 'part of month (early/mid/late)'), ('month', 'month'), ('part-of-year', 'part of year (early/mid/late)'), ('year', 'year'), ('decade', 'decade'), ('interval', 'interval'), ('open', 'open interval')], editable=False, help_text='How precisely the end is known (derived).', max_length=16)),
@@ -174,7 +174,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('draft', 'draft'), ('published', 'published')], default='draft', help_text='Only published claims are shown to the public.', max_length=10)),
                 ('quote', models.TextField(help_text='Verbatim, without the quotation marks.')),
                 ('context', models.CharField(blank=True, help_text="Where and how it was said, e.g. 'in a press release', 'at a joint press conference in Tehran'.", max_length=300)),
-                ('date', relations.fields.FuzzyDateField(blank=True, help_text='When it was said, if known.', max_length=64)),
+                ('date', core.fields.FuzzyDateField(blank=True, help_text='When it was said, if known.', max_length=64)),
                 ('date_lower', models.DateField(blank=True, editable=False, help_text='Earliest day the date can mean (derived; 0001-01-01 when open).', null=True)),
                 ('date_upper', models.DateField(blank=True, editable=False, help_text='Latest day the date can mean (derived; 9999-12-31 when open).', null=True)),
                 ('date_precision', models.CharField(blank=True, choices=[('day', 'day'), ('part-of-month', 'part of month (early/mid/late)'), ('month', 'month'), ('part-of-year', 'part of year (early/mid/late)'), ('year', 'year'), ('decade', 'decade'), ('interval', 'interval'), ('open', 'open interval')], editable=False, help_text='How precisely the date is known (derived).', max_length=16)),

@@ -1,4 +1,9 @@
-"""Load every ISO 3166 country (from pycountry) and the starting domain taxonomy."""
+"""The starting domain taxonomy.
+
+Countries used to be loaded here by importing live code (relations.countries), which a
+migration must not do: that code changes while this file must not. They are reference data
+kept in step with pycountry after every migrate instead (relations.apps, `sync_countries`).
+"""
 
 from django.db import migrations
 
@@ -13,12 +18,9 @@ DOMAINS = [
 
 
 def load(apps, schema_editor):
-    from relations.countries import sync_countries
-
-    sync_countries(apps.get_model("relations", "Country"))
     Domain = apps.get_model("relations", "Domain")
     for slug, name, position, description in DOMAINS:
-        Domain.objects.get_or_create(
+        Domain.objects.using(schema_editor.connection.alias).get_or_create(
             slug=slug, defaults={"name": name, "position": position, "description": description}
         )
 

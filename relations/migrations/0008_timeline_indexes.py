@@ -1,4 +1,4 @@
-"""Indexes for the public timeline (relations/timeline.py, relations/filters.py), PostgreSQL only.
+"""Indexes for the public timeline (reader/timeline/, relations/filters.py), PostgreSQL only.
 
 - Full-text search: GIN expression indexes whose expressions are exactly what
   ``SearchVector("title", "summary", config="english")`` and ``SearchVector("quote",

@@ -2,7 +2,7 @@
 
 import datetime
 import django.utils.timezone
-import relations.fields
+import core.fields
 from django.db import migrations, models
 
 
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('outlet', models.CharField(blank=True, help_text="Publisher, newspaper, agency or website, e.g. 'IRNA', 'Reuters'.", max_length=200)),
                 ('author', models.CharField(blank=True, help_text='As credited; may be blank.', max_length=300)),
                 ('url', models.URLField(blank=True, max_length=1000, verbose_name='URL')),
-                ('published', relations.fields.FuzzyDateField(blank=True, help_text='When the source was published, at whatever precision is known.', max_length=64, verbose_name='publication date')),
+                ('published', core.fields.FuzzyDateField(blank=True, help_text='When the source was published, at whatever precision is known.', max_length=64, verbose_name='publication date')),
                 ('published_lower', models.DateField(blank=True, editable=False, help_text='Earliest day the published can mean (derived; 0001-01-01 when open).', null=True)),
                 ('published_upper', models.DateField(blank=True, editable=False, help_text='Latest day the published can mean (derived; 9999-12-31 when open).', null=True)),
                 ('published_precision', models.CharField(blank=True, choices=[('day', 'day'), ('part-of-month', 'part of month (early/mid/late)'), ('month', 'month'), ('part-of-year', 'part of year (early/mid/late)'), ('year', 'year'), ('decade', 'decade'), ('interval', 'interval'), ('open', 'open interval')], editable=False, help_text='How precisely the published is known (derived).', max_length=16)),

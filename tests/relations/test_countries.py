@@ -1,5 +1,12 @@
-import pytest
+import ast
+from io import StringIO
+from pathlib import Path
 
+import pytest
+from django.core.management import call_command
+
+from core import cache as kb
+from relations import migrations
 from relations.countries import iso_countries, sync_countries
 from relations.models import Country, Domain
 
@@ -49,3 +56,51 @@ def test_the_starting_domains():
         "military",
         "cultural",
     ]
+
+
+def test_sync_countries_command_restores_what_is_missing_and_then_does_nothing():
+    Country.objects.filter(code__in=["FR", "XK"]).delete()
+    Country.objects.filter(code="IR").update(name="Persia")
+    out = StringIO()
+    call_command("sync_countries", stdout=out)
+    assert out.getvalue().strip() == "2 countries created, 1 updated."
+    assert Country.objects.get(code="IR").name == "Iran"
+    out = StringIO()
+    call_command("sync_countries", stdout=out)
+    assert out.getvalue().strip() == "0 countries created, 0 updated."
+    assert Country.objects.count() == len(iso_countries())
+
+
+def test_every_migrate_brings_the_countries_in_step():
+    """A fresh database gets its countries from the post_migrate hook (migration 0002 no
+    longer loads them): a migrate with nothing to apply restores a deleted one too."""
+    Country.objects.filter(code="FR").delete()
+    call_command("migrate", verbosity=0, interactive=False)
+    assert Country.objects.get(code="FR").name == "France"
+    assert Country.objects.count() == len(iso_countries())
+
+
+def test_no_migration_loads_data_from_live_code():
+    """Migrations are frozen in time; relations.countries follows pycountry (it changes)."""
+    for path in Path(migrations.__file__).parent.glob("0*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        assert not imported & {"relations.countries", "pycountry"}, path.name
+
+
+def test_a_sync_that_changes_countries_refreshes_readers_caches(
+    django_capture_on_commit_callbacks,
+):
+    before = kb.version()
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_countries(Country)
+    assert kb.version() == before  # nothing changed
+    Country.objects.filter(code="FR").delete()
+    before = kb.version()
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_countries(Country)
+    assert kb.version() > before

@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import pytest
 from django.core.exceptions import ValidationError
 
-from relations import dates
-from relations.dates import (
+from core import dates
+from core.dates import (
     ACCEPTED_FORMS,
     OPEN_LOWER,
     OPEN_UPPER,
@@ -748,9 +748,7 @@ def test_long_or_pathological_text_answers_quickly(text: str) -> None:
 
 def test_module_imports_without_django_settings() -> None:
     env = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
-    code = (
-        "import relations.dates; from django.conf import settings; assert not settings.configured"
-    )
+    code = "import core.dates; from django.conf import settings; assert not settings.configured"
     subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(dates.__file__).resolve().parents[1],

@@ -13,8 +13,9 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
-from relations.admin_base import CitationFormSet, ClaimAdmin, ContentAdmin, date_reading
-from relations.dates import parse_fuzzy_date
+from core.admin_base import ContentAdmin, date_reading
+from core.dates import parse_fuzzy_date
+from relations.admin.workflow import CitationFormSet, ClaimAdmin
 from relations.models import (
     Agreement,
     Citation,
@@ -26,6 +27,7 @@ from relations.models import (
     Position,
     Statement,
 )
+from relations.presentation import readable_date
 from relations.resources import EventResource
 
 
@@ -63,26 +65,46 @@ class CountryFilter(SimpleListFilter):
 
 
 class DateFilter(SimpleListFilter):
-    """Decades, then the years of the chosen decade; matches by interval overlap."""
+    """Decades, then the years of the chosen decade; matches by interval overlap.
+
+    Only the values offered are read: anything else in the URL (a hand-edited ``?date=foo``, a
+    decade outside the list) is ignored with a message, never an error page.
+    """
 
     title = "date"
     parameter_name = "date"
     decades = range(1950, 2030, 10)
 
+    def __init__(self, request, params, model, model_admin):
+        value = params.get(self.parameter_name)
+        value = value[-1] if isinstance(value, list) else value
+        if value and value not in self.offered():
+            params.pop(self.parameter_name)
+            first, last = self.decades[0], self.decades[-1]
+            messages.warning(
+                request,
+                f"The date filter “{value}” was ignored: choose a decade from {first}s to "
+                f"{last}s, or a year in one of them.",
+            )
+        super().__init__(request, params, model, model_admin)
+
+    @classmethod
+    def offered(cls) -> set[str]:
+        return {f"{d}s" for d in cls.decades} | {str(d + y) for d in cls.decades for y in range(10)}
+
     def lookups(self, request, model_admin):
         choices = [(f"{d}s", f"{d}s") for d in self.decades]
         value = self.value() or ""
-        decade = value[:3] if value[:3].isdigit() else None
-        if decade:
-            years = [(f"{decade}{y}", f"  {decade}{y}") for y in range(10)]
-            index = next(i for i, (v, _) in enumerate(choices) if v.startswith(decade)) + 1
-            choices[index:index] = years
+        decade = next((i for i, (v, _) in enumerate(choices) if v[:3] == value[:3]), None)
+        if decade is not None:
+            years = [(f"{value[:3]}{y}", f"  {value[:3]}{y}") for y in range(10)]
+            choices[decade + 1 : decade + 1] = years
         return choices
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        fuzzy = parse_fuzzy_date(self.value())  # only offered values reach here: always valid
+        fuzzy = parse_fuzzy_date(self.value())  # one of the offered values (see __init__)
         return queryset.between(fuzzy.lower, fuzzy.upper)
 
 
@@ -251,7 +273,7 @@ class DatedClaimAdmin(ClaimAdmin):
 
     @admin.display(description="date", ordering="date_lower")
     def when(self, obj):
-        return str(parse_fuzzy_date(obj.date)) if obj.date else "—"
+        return readable_date(obj.date) or "—"
 
     @admin.display(description="date, as read")
     def date_as_read(self, obj):

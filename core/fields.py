@@ -21,7 +21,7 @@ from typing import Any
 from django.core import checks
 from django.db import models
 
-from relations.dates import ACCEPTED_FORMS, FuzzyDate, Precision, parse_fuzzy_date
+from core.dates import ACCEPTED_FORMS, FuzzyDate, Precision, parse_fuzzy_date
 
 HELP_SUFFIX = "Accepted forms: " + "; ".join(ACCEPTED_FORMS) + "."
 

@@ -16,8 +16,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import ActionLocation
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, models, router, transaction
@@ -27,13 +25,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
-from relations.dates import OPEN_LOWER, OPEN_UPPER, parse_fuzzy_date
-from relations.fields import FuzzyDateField
-from relations.models import Citation, Status
+from core.dates import OPEN_LOWER, OPEN_UPPER, parse_fuzzy_date
+from core.fields import FuzzyDateField
 
 
 # --- Counting without COUNT(*) ----------------------------------------------------------------
@@ -70,8 +67,9 @@ class EstimatedCountPaginator(Paginator):
         top = min(bottom + self.per_page, self.count + self.orphans)
         queryset = self.object_list
         ids = list(queryset.values_list("pk", flat=True)[bottom:top])
-        rows = {obj.pk: obj for obj in queryset.filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        # Still a queryset (a list_editable formset needs one), in the same order: the
+        # changelist's ordering is total (it ends with the primary key).
+        return self._get_page(queryset.filter(pk__in=ids), number, self)
 
     @staticmethod
     def _planner_estimate(queryset: models.QuerySet, connection) -> int:
@@ -288,149 +286,18 @@ def recover(record, user) -> models.Model:
         rows = getattr(before, field.name).all()
         getattr(obj, field.name).set([getattr(row, f"{target}_id") for row in rows])
     if hasattr(model, "citations"):
-        field = model._meta.model_name
+        relation = model._meta.get_field("citations")
+        citation_model = relation.related_model
         # Citations go with their claim (CASCADE), recorded a moment before or after it.
         moment = datetime.timedelta(seconds=5)
         window = (record.history_date - moment, record.history_date + moment)
         deleted = (
-            Citation.history.filter(history_type="-", history_date__range=window)
-            .filter(**{f"{field}_id": obj.pk})
-            .exclude(id__in=Citation.objects.values("id"))
+            citation_model.history.filter(history_type="-", history_date__range=window)
+            .filter(**{relation.field.attname: obj.pk})
+            .exclude(id__in=citation_model.objects.values("id"))
         )
         for citation_record in deleted:
             citation = citation_record.instance
             citation._history_user = user
             citation.save(force_insert=True)
     return obj
-
-
-class ClaimAdmin(ContentAdmin):
-    """Events, agreements, statements, positions: a workflow from draft to published."""
-
-    actions = [
-        "submit_for_review",
-        "publish",
-        "unpublish",
-        "export_fixture",
-        "export_fixture_with_drafts",
-        "delete_selected",
-    ]
-
-    def publish_permission(self) -> str:
-        return f"{self.opts.app_label}.publish_{self.opts.model_name}"
-
-    def can_publish(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(self.publish_permission())
-
-    def has_publish_permission(self, request: HttpRequest) -> bool:
-        return self.can_publish(request)
-
-    def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "status" and not self.can_publish(request):
-            # An analyst may keep a claim as a draft or submit it; an editor publishes.
-            kwargs["choices"] = [
-                (value, label) for value, label in Status.choices if value != Status.PUBLISHED
-            ]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
-            readonly = [*readonly, "status"]  # published stays published until an editor says
-        return readonly
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        if not self.can_publish(request) and queryset.filter(status=Status.PUBLISHED).exists():
-            raise PermissionDenied("Only editors delete published records.")
-        super().delete_queryset(request, queryset)
-
-    @admin.action(
-        description="Submit for review",
-        permissions=["change"],
-        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
-    )
-    def submit_for_review(self, request, queryset):
-        updated = self._set_status(request, queryset.filter(status=Status.DRAFT), Status.REVIEW)
-        self.message_user(request, f"{updated} submitted for review.", messages.SUCCESS)
-
-    @admin.action(
-        description="Publish",
-        permissions=["publish"],
-        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
-    )
-    def publish(self, request, queryset):
-        uncited = list(queryset.exclude(status=Status.PUBLISHED).uncited()[:20])
-        if uncited:
-            self.message_user(
-                request,
-                format_html(
-                    "Nothing was published: every claim needs at least one citation, and "
-                    "these have none: {}",
-                    format_html_join(
-                        ", ",
-                        '<a href="{}">{}</a>',
-                        ((self._change_url(claim), str(claim)) for claim in uncited),
-                    ),
-                ),
-                messages.ERROR,
-            )
-            return
-        updated = self._set_status(request, queryset, Status.PUBLISHED)
-        self.message_user(request, f"{updated} published.", messages.SUCCESS)
-
-    @admin.action(
-        description="Unpublish (back to draft)",
-        permissions=["publish"],
-        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
-    )
-    def unpublish(self, request, queryset):
-        updated = self._set_status(request, queryset.filter(status=Status.PUBLISHED), Status.DRAFT)
-        self.message_user(request, f"{updated} returned to draft.", messages.SUCCESS)
-
-    @admin.action(description="Export selected as a fixture, drafts included (not for the public)")
-    def export_fixture_with_drafts(self, request, queryset):
-        from exchange.admin import fixture_response
-
-        return fixture_response(request, queryset, include_drafts=True)
-
-    def _set_status(self, request, queryset, status) -> int:
-        # Save one by one (not QuerySet.update) so each change is in the history, with its user.
-        count = 0
-        for claim in queryset.exclude(status=status):
-            claim.status = status
-            claim._history_user = request.user
-            claim.save(update_fields=["status"])
-            self.log_change(request, claim, [{"changed": {"fields": ["status"]}}])
-            count += 1
-        return count
-
-    def _change_url(self, obj) -> str:
-        return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[quote(obj.pk)]
-        )
-
-
-class CitationFormSet(forms.BaseInlineFormSet):
-    """A published claim keeps at least one citation: refuse the save that would leave none."""
-
-    def clean(self) -> None:
-        super().clean()
-        if getattr(self.instance, "status", None) != Status.PUBLISHED:
-            return
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
-        ]
-        if not kept:
-            name = self.instance._meta.verbose_name
-            raise ValidationError(
-                f"This {name} cannot be published without a citation: add at least one source "
-                "below, or keep it as a draft.",
-                code="uncited",
-            )

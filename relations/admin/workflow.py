@@ -1,0 +1,155 @@
+"""The editorial workflow in the admin: draft, ready for review, published.
+
+Analysts submit, editors publish; a published claim keeps at least one citation. Shared
+behaviour for every content model (history, stale edits, recover) is ``core.admin_base``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from core.admin_base import ContentAdmin
+from relations.models import Status
+
+
+class ClaimAdmin(ContentAdmin):
+    """Events, agreements, statements, positions: a workflow from draft to published."""
+
+    actions = [
+        "submit_for_review",
+        "publish",
+        "unpublish",
+        "export_fixture",
+        "export_fixture_with_drafts",
+        "delete_selected",
+    ]
+
+    def publish_permission(self) -> str:
+        return f"{self.opts.app_label}.publish_{self.opts.model_name}"
+
+    def can_publish(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(self.publish_permission())
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return self.can_publish(request)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not self.can_publish(request):
+            # An analyst may keep a claim as a draft or submit it; an editor publishes.
+            kwargs["choices"] = [
+                (value, label) for value, label in Status.choices if value != Status.PUBLISHED
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
+            readonly = [*readonly, "status"]  # published stays published until an editor says
+        return readonly
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not self.can_publish(request) and queryset.filter(status=Status.PUBLISHED).exists():
+            raise PermissionDenied("Only editors delete published records.")
+        super().delete_queryset(request, queryset)
+
+    @admin.action(
+        description="Submit for review",
+        permissions=["change"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def submit_for_review(self, request, queryset):
+        updated = self._set_status(request, queryset.filter(status=Status.DRAFT), Status.REVIEW)
+        self.message_user(request, f"{updated} submitted for review.", messages.SUCCESS)
+
+    @admin.action(
+        description="Publish",
+        permissions=["publish"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def publish(self, request, queryset):
+        uncited = list(queryset.exclude(status=Status.PUBLISHED).uncited()[:20])
+        if uncited:
+            self.message_user(
+                request,
+                format_html(
+                    "Nothing was published: every claim needs at least one citation, and "
+                    "these have none: {}",
+                    format_html_join(
+                        ", ",
+                        '<a href="{}">{}</a>',
+                        ((self._change_url(claim), str(claim)) for claim in uncited),
+                    ),
+                ),
+                messages.ERROR,
+            )
+            return
+        updated = self._set_status(request, queryset, Status.PUBLISHED)
+        self.message_user(request, f"{updated} published.", messages.SUCCESS)
+
+    @admin.action(
+        description="Unpublish (back to draft)",
+        permissions=["publish"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def unpublish(self, request, queryset):
+        updated = self._set_status(request, queryset.filter(status=Status.PUBLISHED), Status.DRAFT)
+        self.message_user(request, f"{updated} returned to draft.", messages.SUCCESS)
+
+    @admin.action(description="Export selected as a fixture, drafts included (not for the public)")
+    def export_fixture_with_drafts(self, request, queryset):
+        from exchange.admin import fixture_response
+
+        return fixture_response(request, queryset, include_drafts=True)
+
+    def _set_status(self, request, queryset, status) -> int:
+        """All or nothing: a failure half-way leaves every claim as it was. Saved one by one
+        (not QuerySet.update) so each change is in the history with its user, and heard by
+        the signals that refresh readers' caches (on commit)."""
+        count = 0
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for claim in queryset.exclude(status=status):
+                claim.status = status
+                claim._history_user = request.user
+                claim.save(update_fields=["status"])
+                self.log_change(request, claim, [{"changed": {"fields": ["status"]}}])
+                count += 1
+        return count
+
+    def _change_url(self, obj) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[quote(obj.pk)]
+        )
+
+
+class CitationFormSet(forms.BaseInlineFormSet):
+    """A published claim keeps at least one citation: refuse the save that would leave none."""
+
+    def clean(self) -> None:
+        super().clean()
+        if getattr(self.instance, "status", None) != Status.PUBLISHED:
+            return
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
+        ]
+        if not kept:
+            name = self.instance._meta.verbose_name
+            raise ValidationError(
+                f"This {name} cannot be published without a citation: add at least one source "
+                "below, or keep it as a draft.",
+                code="uncited",
+            )

@@ -1,0 +1,111 @@
+"""Citations: which place in which source backs which claim."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from relations.models.claims import Agreement, Claim, Event, Position, Statement
+from sources.models import CitationBase
+
+# --- Citations --------------------------------------------------------------------------------
+CLAIM_FIELDS = ("event", "agreement", "statement", "position")
+
+
+class CitationQuerySet(models.QuerySet):
+    def get_by_natural_key(
+        self, source: str, claim_kind: str, claim_slug: str, locator: str
+    ) -> Citation:
+        if claim_kind not in CLAIM_FIELDS:
+            raise self.model.DoesNotExist(f"Unknown claim kind {claim_kind!r}.")
+        return self.get(source__slug=source, **{f"{claim_kind}__slug": claim_slug}, locator=locator)
+
+    def for_claims(self, claims: Iterable[Claim]) -> CitationQuerySet:
+        """Citations of any of the given claims, whatever their kinds, in one query."""
+        by_field: dict[str, list[int]] = {}
+        for claim in claims:
+            by_field.setdefault(claim._meta.model_name, []).append(claim.pk)
+        condition = Q(pk__in=[])
+        for field, pks in by_field.items():
+            condition |= Q(**{f"{field}__in": pks})
+        return self.filter(condition)
+
+
+def _exactly_one(fields: Iterable[str]) -> Q:
+    fields = list(fields)
+    options = [
+        Q(**{f"{f}__isnull": False}, **{f"{o}__isnull": True for o in fields if o != f})
+        for f in fields
+    ]
+    condition = options[0]
+    for option in options[1:]:
+        condition |= option
+    return condition
+
+
+class Citation(CitationBase):
+    """One claim resting on one source: exactly one of the claim fields is set.
+
+    One table with a foreign key per claim kind (not a generic relation) keeps joins cheap,
+    lets the database enforce the link, and numbers a dossier's footnotes in one query.
+    """
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    position = models.ForeignKey(
+        Position, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+
+    objects = CitationQuerySet.as_manager()
+    history = HistoricalRecords()
+    claim_fields = CLAIM_FIELDS
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_exactly_one(CLAIM_FIELDS),
+                name="citation_exactly_one_claim",
+                violation_error_message="A citation supports exactly one claim: an event, "
+                "an agreement, a statement or a position.",
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=["source", field, "locator"],
+                    condition=Q(**{f"{field}__isnull": False}),
+                    name=f"citation_unique_{field}_source_locator",
+                    violation_error_message="This claim already cites that place in the source.",
+                )
+                for field in CLAIM_FIELDS
+            ),
+        ]
+
+    @property
+    def claim(self) -> Claim | None:
+        return next((getattr(self, f) for f in CLAIM_FIELDS if getattr(self, f"{f}_id")), None)
+
+    @property
+    def claim_kind(self) -> str:
+        return next((f for f in CLAIM_FIELDS if getattr(self, f"{f}_id")), "")
+
+    def natural_key(self) -> tuple[str, str, str, str]:
+        claim = self.claim
+        return (self.source.slug, self.claim_kind, claim.slug if claim else "", self.locator)
+
+    natural_key.dependencies = [
+        "sources.source",
+        "relations.event",
+        "relations.agreement",
+        "relations.statement",
+        "relations.position",
+    ]
