@@ -1,4 +1,4 @@
-"""Relationship dossiers as JSON, built by the site's own builder (``relations.dossiers``).
+"""Relationship dossiers as JSON, built by the site's own builder (``reader.dossiers``).
 
 ``/api/relations/by-ir/`` is what ``/relations/by-ir/`` shows: sections by domain, each with its
 newest items (events, agreements, statements) in date order and their footnote numbers, then
@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.cache import cache
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -29,18 +28,11 @@ from rest_framework.response import Response
 from api.schema import BAD_REQUEST, NOT_FOUND, ApiSchema
 from api.serializers import CountryRef, SlugRef, api_url
 from api.views import ISO_CODE
-from relations.dossiers import (
-    INDEX_CACHE_KEY,
-    INDEX_TTL,
-    AsOfForm,
-    Dossier,
-    Item,
-    Mention,
-    NoteView,
-    Section,
-    pair_name,
-    top_relationships,
-)
+from reader.dossiers import index, render
+from reader.dossiers.build import Dossier, Item, NoteView, Section, pair_name
+from reader.dossiers.forms import AsOfForm
+from reader.dossiers.people import Mention
+from relations import presentation
 from relations.models import Country
 
 
@@ -117,13 +109,13 @@ def _item(request: Request, item: Item) -> dict[str, Any]:
         "kind": item.kind,
         "key": claim.slug,
         "url": api_url(request, item.kind, claim.slug),
-        "date": item.when,
+        "date": presentation.readable_date(claim.date),
         "date_lower": claim.date_lower,
         "date_upper": claim.date_upper,
         "title": claim.quote if item.kind == "statement" else claim.title,
         "participants": [_mention(getattr(p, "mention", p)) for p in item.participants],
         "notes": [note.number for note in item.notes],
-        "html": str(item.html),
+        "html": str(render.paragraph(item)),
     }
 
 
@@ -174,7 +166,7 @@ class DossierViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=RelationshipSerializer(many=True))
     def list(self, request: Request) -> Response:
-        pairs = cache.get_or_set(INDEX_CACHE_KEY, top_relationships, INDEX_TTL)
+        pairs = index.busiest()
         data = [
             {
                 "name": pair["name"],

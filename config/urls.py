@@ -1,15 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from relations import views
-
 admin.site.site_header = "Relata — analysts’ workspace"
 admin.site.site_title = "Relata admin"
 admin.site.index_title = "Knowledge base"
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("", include("relations.urls")),
+    path("", include("reader.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]

@@ -1,11 +1,12 @@
 from django.views.generic import TemplateView
 
-from relations.models import Country, Event
+from relations import visibility
+from relations.models import Country
 from sources.models import Source
 
 
 class HomeView(TemplateView):
-    """Proof of life: what the knowledge base holds. The public pages come later."""
+    """What the knowledge base holds, and where to start reading."""
 
     template_name = "home.html"
 
@@ -13,7 +14,7 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["counts"] = {
             "countries": Country.objects.current().count(),
-            "events": Event.objects.published().count(),
+            "events": visibility.events().count(),
             "sources": Source.objects.count(),
         }
         return context

@@ -1,8 +1,12 @@
-"""The public site: read-only, published claims only."""
+"""The public site: read-only; what it shows is `relations.visibility`'s to decide."""
 
 from django.urls import path, register_converter
 
-from relations import dossiers, pages, timeline
+from reader import home
+from reader.dossiers import views as dossiers
+from reader.pages import countries, entities, sources
+from reader.timeline import exports as timeline_exports
+from reader.timeline import views as timeline
 
 
 class CountryCode:
@@ -20,17 +24,18 @@ class CountryCode:
 register_converter(CountryCode, "iso")
 
 urlpatterns = [
+    path("", home.HomeView.as_view(), name="home"),
     path("timeline/", timeline.TimelineView.as_view(), name="timeline"),
-    path("timeline.csv", timeline.timeline_csv, name="timeline-csv"),
-    path("timeline.json", timeline.timeline_json, name="timeline-json"),
-    path("timeline.atom", timeline.TimelineFeed(), name="timeline-atom"),
+    path("timeline.csv", timeline_exports.timeline_csv, name="timeline-csv"),
+    path("timeline.json", timeline_exports.timeline_json, name="timeline-json"),
+    path("timeline.atom", timeline_exports.TimelineFeed(), name="timeline-atom"),
     path("relations/", dossiers.RelationshipIndexView.as_view(), name="relationships"),
     path("relations/<iso:first>-<iso:second>/", dossiers.DossierView.as_view(), name="dossier"),
-    path("countries/", pages.CountryIndexView.as_view(), name="countries"),
-    path("countries/<iso:code>/", pages.CountryView.as_view(), name="country"),
-    path("organisations/<slug:slug>/", pages.OrganisationView.as_view(), name="organisation"),
-    path("officials/<slug:slug>/", pages.OfficialView.as_view(), name="official"),
-    path("agreements/<slug:slug>/", pages.AgreementView.as_view(), name="agreement"),
-    path("events/<slug:slug>/", pages.EventView.as_view(), name="event"),
-    path("sources/<slug:slug>/", pages.SourceView.as_view(), name="source"),
+    path("countries/", countries.CountryIndexView.as_view(), name="countries"),
+    path("countries/<iso:code>/", countries.CountryView.as_view(), name="country"),
+    path("organisations/<slug:slug>/", entities.OrganisationView.as_view(), name="organisation"),
+    path("officials/<slug:slug>/", entities.OfficialView.as_view(), name="official"),
+    path("agreements/<slug:slug>/", entities.AgreementView.as_view(), name="agreement"),
+    path("events/<slug:slug>/", entities.EventView.as_view(), name="event"),
+    path("sources/<slug:slug>/", sources.SourceView.as_view(), name="source"),
 ]

@@ -1,15 +1,15 @@
-"""The public timeline's filter: which published events a reader asked for.
+"""The public timeline's filter: which visible events a reader asked for.
 
-``TimelineFilter`` is a django-filter FilterSet over ``Event.objects.published()``; every
-parameter lives in the query string (``?domain=economic&domain=energy&from=2007&to=May 2009
+``TimelineFilter`` is a django-filter FilterSet over ``visibility.events()``; every parameter
+lives in the query string (``?domain=economic&domain=energy&from=2007&to=May 2009
 &country=by&country=ir&official=...&organisation=...&agreement_kind=loan&q=oil&order=newest``).
-``relations/timeline.py`` shows its results (page, exports, feed); ``PageForm`` reads the
-keyset-paging parameters that go with it.
+The timeline (``reader.timeline``) shows its results (page, exports, feed), and the API's event
+list filters with it too; ``PageForm`` reads the keyset-paging parameters that go with it.
 
 Validating a request costs no query once the reference data is cached: domains and countries
-(the form's choices) and the officials and organisations named in filters are read through the
-cache (``reference()``, ``lookup_entity()``), under a version number that the signals in
-``relations/timeline.py`` bump whenever one of them changes.
+(the form's choices) and the officials and organisations named in filters (found or not) are
+answers of ``core.cache``, keyed by the knowledge-base version that every write readers can see
+raises.
 
 Every input is checked before it can reach the database: unknown choices, unreadable dates,
 over-long text and NUL characters (which PostgreSQL refuses in text, a classic 500) all become
@@ -20,46 +20,22 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
 from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import DateField, Q, QuerySet, Value
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
-from relations.dates import MAX_LENGTH, FuzzyDate, parse_fuzzy_date
+from core import cache
+from core.dates import MAX_LENGTH, FuzzyDate, parse_fuzzy_date
+from relations import visibility
 from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Statement
-
-# --- Versioned cache -----------------------------------------------------------------------------
-# Cached answers are keyed on a version number that signals bump (relations/timeline.py). A version
-# starts from the clock, so a version key that was evicted never comes back with a number that
-# older, stale entries were stored under.
-REFERENCE_VERSION_KEY = "relata:timeline:reference-version"
-REFERENCE_TIMEOUT = 60 * 60  # a safety net: changes are signalled, this bounds any that are not
-
-
-def current_version(key: str) -> int:
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, time.time_ns(), timeout=None)
-        version = cache.get(key, time.time_ns())
-    return version
-
-
-def bump_version(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:  # not cached (yet, or any more)
-        cache.set(key, time.time_ns(), timeout=None)
 
 
 # --- Reference data: the form's vocabulary -------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per knowledge-base version: compared by identity
 class Reference:
     """Every domain (in dossier order) and every country, with lookups by slug and code."""
 
@@ -90,17 +66,6 @@ class Reference:
             object.__setattr__(self, "_country_choices", choices)
         return choices
 
-    def country_options(self, selected: str = "") -> str:
-        """The <option>s of a country select, rendered once (280 of them, twice a page)."""
-        html = self.__dict__.get("_country_options")
-        if html is None:
-            html = format_html_join("", '<option value="{}">{}</option>', self.country_choices())
-            object.__setattr__(self, "_country_options", html)
-        if selected:
-            tag = format_html('<option value="{}">', selected)
-            html = html.replace(tag, tag[:-1] + " selected>", 1)
-        return mark_safe(html)  # built by format_html_join from escaped values
-
 
 _memo: dict[str, Reference] = {}
 
@@ -111,17 +76,19 @@ def reference() -> Reference:
     Also kept in this process under the same versioned key, so that a request that asks for it
     several times (choices, filters, titles, links) reads the shared cache once.
     """
-    key = f"relata:timeline:reference:{current_version(REFERENCE_VERSION_KEY)}"
+    key = cache.key("filter-reference")
     ref = _memo.get(key)
-    if ref is not None:
-        return ref
-    ref = cache.get(key)
     if ref is None:
-        ref = _read_reference()
-        cache.set(key, ref, REFERENCE_TIMEOUT)
-    _memo.clear()
-    _memo[key] = ref
+        ref = cache.answer("filter-reference", _read_reference)
+        _memo.clear()
+        _memo[key] = ref
     return ref
+
+
+def forget_reference() -> None:
+    """Drop this process's copy. Only tests need it: a rolled-back or flushed test database
+    gives version numbers again, with other rows behind them."""
+    _memo.clear()
 
 
 def _read_reference() -> Reference:
@@ -155,27 +122,25 @@ def _read_reference() -> Reference:
 
 @dataclass(frozen=True)
 class Entity:
-    """An official or organisation named in a filter: enough to filter, title and link."""
+    """An official or organisation named in a filter: enough to filter and to title."""
 
     pk: int
     slug: str
     name: str
-    url: str
 
 
 ENTITY_MODELS = {"official": Official, "organisation": Organisation}
 
 
 def lookup_entity(kind: str, slug: str) -> Entity | None:
-    """The official or organisation with this slug, or None; cached like the reference data."""
-    version = current_version(REFERENCE_VERSION_KEY)
-    key = f"relata:timeline:{kind}:{version}:{slug}"
-    found = cache.get(key)
-    if found is None:
+    """The official or organisation with this slug, or None (an answer cached like any other:
+    a mistyped slug asked again costs no query)."""
+
+    def find() -> Entity | None:
         obj = ENTITY_MODELS[kind].objects.filter(slug=slug).first()
-        found = Entity(obj.pk, obj.slug, str(obj), obj.get_absolute_url()) if obj else False
-        cache.set(key, found, REFERENCE_TIMEOUT)
-    return found or None
+        return Entity(obj.pk, obj.slug, str(obj)) if obj else None
+
+    return cache.answer("filter-entity", find, kind, slug)
 
 
 # --- Form fields ---------------------------------------------------------------------------------
@@ -290,7 +255,7 @@ Q_MAX_LENGTH = 200
 
 
 class TimelineFilter(django_filters.FilterSet):
-    """Published events by words, domain, date, country, official, organisation, agreement."""
+    """Visible events by words, domain, date, country, official, organisation, agreement."""
 
     q = django_filters.CharFilter(
         label="Words",
@@ -343,7 +308,7 @@ class TimelineFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         if queryset is None:
-            queryset = Event.objects.published()
+            queryset = visibility.events()
         super().__init__(data, queryset, request=request, prefix=prefix)
 
     # ``from`` is a Python keyword, so the date filters are added after the class body.
@@ -381,9 +346,9 @@ class TimelineFilter(django_filters.FilterSet):
         return queryset.filter(id__in=links.values("event_id"))
 
     def filter_agreement_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # Only published agreements count: a draft must not even be hinted at.
+        # Only visible agreements count: a draft must not even be hinted at.
         links = Event.agreements.through.objects.filter(
-            agreement__kind=value, agreement__status="published"
+            visibility.claim_q(Agreement, "agreement__"), agreement__kind=value
         )
         return queryset.filter(id__in=links.values("event_id"))
 
@@ -425,13 +390,13 @@ def ordering(order: str | None) -> tuple[str, str]:
 
 
 def matching_event_ids(words: str, using: str = "default") -> QuerySet:
-    """Ids of events whose title or summary, or one of whose published quotes, match ``words``.
+    """Ids of events whose title or summary, or one of whose visible quotes, match ``words``.
 
     PostgreSQL: full-text search (config "english", websearch syntax), each side backed by a GIN
     expression index from migration 0008 whose expression is exactly the one compiled here.
     Elsewhere (the SQLite demo): a plain case-insensitive substring match.
     """
-    statements = Statement.objects.published().filter(event__isnull=False)
+    statements = visibility.related(Statement).filter(event__isnull=False)
     if connections[using].vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 

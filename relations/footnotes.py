@@ -33,6 +33,9 @@ def claim_key(claim: models.Model) -> ClaimKey:
 def read_citations(claims: Iterable[models.Model], *only: str) -> dict[ClaimKey, list]:
     """The citations (with their sources) of claims of any kinds, in one query, by claim.
 
+    The claims are those a page shows, visible ones: their citations are visible too
+    (``relations.visibility.citations``), so none is filtered out here.
+
     ``only`` limits the columns read (names as for ``QuerySet.only``); the claim columns and
     those :meth:`Footnotes.cite` reads are always included.
     """

@@ -17,9 +17,22 @@ def seed(db):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Pages cache rankings and facets per process; ids repeat across test databases."""
+    """Pages cache rankings and facets per process; ids repeat across test databases (and the
+    knowledge-base version, rolled back or flushed, repeats too)."""
     from django.core.cache import cache
 
+    from relations.filters import forget_reference
+
     cache.clear()
+    forget_reference()
     yield
     cache.clear()
+    forget_reference()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django has grouped the tests by kind
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API leaves an event loop marked as running in the
+    main thread for the rest of the session, where Django refuses database work (see
+    tests/browser/conftest.py), so every test that needs the database goes before them."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -1,5 +1,5 @@
 """Dossiers in the API (/api/relations/): the same sections, items, order and footnotes as the
-public page, since both come from relations/dossiers.py's builder."""
+public page, since both come from reader/dossiers' builder."""
 
 import re
 

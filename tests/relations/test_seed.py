@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from relations.dates import parse_fuzzy_date
+from core.dates import parse_fuzzy_date
 from relations.models import Agreement, Citation, Event, Official, Organisation, Statement
 from sources.models import Source
 

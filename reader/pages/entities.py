@@ -1,0 +1,254 @@
+"""The pages of organisations, officials, agreements and events."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from reader.pages.common import (
+    DOMAINS_IN_ORDER,
+    EVENT_LIMIT,
+    LIST_LIMIT,
+    also_written,
+    capped,
+    dated,
+    newest,
+    number_notes,
+)
+from relations import presentation, visibility
+from relations.models import Agreement, Country, Official, Organisation, Statement
+
+#: Dossier links on an event page (every pair of its countries, up to this many).
+PAIR_LIMIT = 6
+
+
+# --- Organisations and officials --------------------------------------------------------------
+class OrganisationView(TemplateView):
+    template_name = "reader/pages/organisation.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation = get_object_or_404(
+            Organisation.objects.select_related("country", "parent").prefetch_related(
+                Prefetch("children", queryset=Organisation.objects.order_by("name"))
+            ),
+            slug=self.kwargs["slug"],
+        )
+        positions, more_positions = capped(
+            visibility.positions()
+            .filter(organisation=organisation)
+            .select_related("official", "country")
+            .chronological(),
+            LIST_LIMIT,
+        )
+        events = list(
+            newest(visibility.events().filter(organisations=organisation)).prefetch_related(
+                DOMAINS_IN_ORDER
+            )[:EVENT_LIMIT]
+        )
+        agreements, more_agreements = capped(
+            newest(visibility.agreements().filter(organisations=organisation)), LIST_LIMIT
+        )
+        statements, more_statements = capped(
+            newest(
+                visibility.statements()
+                .filter(speaker_organisation=organisation)
+                .select_related("speaker", "speaker_organisation", "event")
+            ),
+            LIST_LIMIT,
+        )
+        for statement in statements:
+            statement.public_event = visibility.event_of(statement)
+        dated(positions, events, agreements, statements)
+        notes = number_notes(positions, events, agreements, statements)  # the page's order
+        context.update(
+            organisation=organisation,
+            aliases=also_written(organisation.aliases, organisation.name, organisation.short_name),
+            positions=positions,
+            more_positions=more_positions,
+            events=events,
+            agreements=agreements,
+            more_agreements=more_agreements,
+            statements=statements,
+            more_statements=more_statements,
+            notes=notes,
+            event_limit=EVENT_LIMIT,
+            list_limit=LIST_LIMIT,
+            timeline_url=f"{reverse('timeline')}?organisation={organisation.slug}",
+        )
+        return context
+
+
+class OfficialView(TemplateView):
+    template_name = "reader/pages/official.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        official = get_object_or_404(
+            Official.objects.select_related("country"), slug=self.kwargs["slug"]
+        )
+        positions, more_positions = capped(
+            visibility.positions()
+            .filter(official=official)
+            .select_related("country", "organisation")
+            .chronological(),
+            LIST_LIMIT,
+        )
+        statements, more_statements = capped(
+            newest(
+                visibility.statements()
+                .filter(speaker=official)
+                .select_related("speaker_organisation", "event")
+            ),
+            LIST_LIMIT,
+        )
+        for statement in statements:
+            statement.public_event = visibility.event_of(statement)
+        events = list(
+            newest(visibility.events().filter(officials=official)).prefetch_related(
+                DOMAINS_IN_ORDER
+            )[:EVENT_LIMIT]
+        )
+        dated(positions, statements, events)
+        notes = number_notes(positions, statements, events)
+        context.update(
+            official=official,
+            aliases=also_written(official.aliases, official.name),
+            positions=positions,
+            more_positions=more_positions,
+            statements=statements,
+            more_statements=more_statements,
+            events=events,
+            notes=notes,
+            event_limit=EVENT_LIMIT,
+            list_limit=LIST_LIMIT,
+            timeline_url=f"{reverse('timeline')}?official={official.slug}",
+        )
+        return context
+
+
+# --- Agreements and events --------------------------------------------------------------------
+def stage_history(agreement: Agreement) -> tuple[dict | None, list[dict]]:
+    """The agreement's stage as first recorded, and each later change of it, read from its
+    django-simple-history rows (oldest first).
+
+    Only versions a reader could see count: edits while a draft (or under review) are the
+    analysts' business, and a change made then shows at the next visible version. The first
+    visible row is a baseline, not a change: the stage the record was entered (or published)
+    with, or, for a record loaded from a fixture (which writes no history of its own), the
+    stage when its history began. Every later row whose stage differs from the row before is
+    a change.
+    """
+    labels = dict(Agreement.Stage.choices)
+    first, changes, previous = None, [], None
+    # A version is a row of the agreement's own fields: the rule for an agreement applies.
+    rows = (
+        agreement.history.filter(visibility.claim_q(Agreement))
+        .order_by("history_date", "history_id")
+        .values_list("history_date", "history_type", "stage")
+    )
+    for history_date, history_type, stage in rows:
+        if first is None:
+            first = {
+                "date": history_date,
+                "stage": labels.get(stage, stage),
+                "entered": history_type == "+",
+            }
+        elif stage != previous:
+            changes.append(
+                {
+                    "date": history_date,
+                    "stage": labels.get(stage, stage),
+                    "previous": labels.get(previous, previous),
+                }
+            )
+        previous = stage
+    return first, changes
+
+
+class AgreementView(TemplateView):
+    template_name = "reader/pages/agreement.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agreement = get_object_or_404(
+            visibility.agreements().prefetch_related(
+                Prefetch("countries", queryset=Country.objects.order_by("name")),
+                Prefetch("organisations", queryset=Organisation.objects.order_by("name")),
+                DOMAINS_IN_ORDER,
+            ),
+            slug=self.kwargs["slug"],
+        )
+        events, more_events = capped(
+            visibility.events().filter(agreements=agreement).chronological(), LIST_LIMIT
+        )
+        first_recorded, changes = stage_history(agreement)
+        dated([agreement], events)
+        notes = number_notes([agreement], events)
+        context.update(
+            agreement=agreement,
+            events=events,
+            more_events=more_events,
+            first_recorded=first_recorded,
+            changes=changes,
+            notes=notes,
+            list_limit=LIST_LIMIT,
+        )
+        return context
+
+
+class EventView(TemplateView):
+    template_name = "reader/pages/event.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        event = get_object_or_404(
+            visibility.events().prefetch_related(
+                DOMAINS_IN_ORDER,
+                Prefetch("countries", queryset=Country.objects.order_by("name")),
+                Prefetch(
+                    "organisations",
+                    queryset=Organisation.objects.select_related("country").order_by("name"),
+                ),
+                Prefetch(
+                    "officials",
+                    queryset=Official.objects.select_related("country").order_by("name"),
+                ),
+                Prefetch(
+                    "agreements",
+                    queryset=visibility.related(Agreement).chronological(),
+                    to_attr="visible_agreements",
+                ),
+                Prefetch(
+                    "statements",
+                    queryset=visibility.related(Statement)
+                    .select_related("speaker", "speaker_organisation")
+                    .chronological(),
+                    to_attr="visible_statements",
+                ),
+            ),
+            slug=self.kwargs["slug"],
+        )
+        statements = event.visible_statements
+        dated([event], event.visible_agreements, statements)
+        notes = number_notes([event], statements)
+        countries = list(event.countries.all())
+        pairs = [
+            {"countries": pair, "url": presentation.dossier_url(pair[0].code, pair[1].code)}
+            for pair in itertools.islice(
+                itertools.combinations(sorted(countries, key=lambda c: c.code), 2), PAIR_LIMIT
+            )
+        ]
+        context.update(
+            event=event,
+            countries=countries,
+            agreements=event.visible_agreements,
+            statements=statements,
+            pairs=pairs,
+            notes=notes,
+        )
+        return context

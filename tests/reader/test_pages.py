@@ -1,0 +1,608 @@
+"""The public entity pages: countries, organisations, officials, agreements, events, sources.
+
+Each page shows the seed's facts, published claims only, footnotes that resolve, and costs a
+constant small number of queries however much data there is.
+"""
+
+import html as htmllib
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from reader.pages import countries
+from relations import presentation
+from relations.models import Agreement, Event, Status
+from tests.factories import (
+    AgreementFactory,
+    CitationFactory,
+    EventFactory,
+    OfficialFactory,
+    OrganisationFactory,
+    PositionFactory,
+    SourceFactory,
+    StatementFactory,
+    country,
+)
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 10
+SOURCE = "belarus-iran-foreign-relations-2010"
+LOAN = "central-bank-of-iran-loan-to-belarusneft-jofeir"
+GAS_ROW = "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row"
+EXHIBITION = "2010-06-latushka-icro-iranian-art-exhibition-minsk"
+
+SEED_PAGES = [
+    "/countries/",
+    "/countries/by/",
+    "/countries/ir/",
+    "/countries/suhh/",
+    "/organisations/non-aligned-movement/",
+    "/organisations/central-bank-of-iran/",
+    "/organisations/icro/",
+    "/organisations/united-nations/",
+    "/officials/alexander-lukashenko/",
+    "/officials/reza-raei/",
+    f"/agreements/{LOAN}/",
+    "/agreements/treaty-on-the-non-proliferation-of-nuclear-weapons/",
+    f"/events/{GAS_ROW}/",
+    f"/events/{EXHIBITION}/",
+    f"/sources/{SOURCE}/",
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Country rankings are cached; tests share country ids, so start and end empty."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def text(html):
+    """The page's words, tags dropped and whitespace folded, for phrase assertions."""
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def section(html, heading_id):
+    """The HTML of the <section> whose heading has this id."""
+    start = html.index(f'id="{heading_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+# --- Countries --------------------------------------------------------------------------------
+def test_country_index_lists_current_countries_by_letter_and_withdrawn_ones_apart(
+    client, seed, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(2):
+        html = page(client, "/countries/")
+    assert '<a href="/countries/by/">Belarus</a>' in html
+    assert '<a href="/countries/ir/">Iran</a>' in html
+    withdrawn = section(html, "withdrawn")
+    assert '<a href="/countries/suhh/">Soviet Union</a>' in withdrawn
+    assert "Belarus" not in withdrawn
+    # Åland Islands is filed under A, not after Z.
+    assert "Åland Islands" in section(html, "letter-A")
+    assert "<title>Countries · Relata</title>" in html
+
+
+def test_country_page_ranks_iran_first_with_ten_events(client, seed):
+    response = client.get("/countries/by/")
+    assert response.status_code == 200
+    partners = response.context["summary"]["partners"]
+    assert [(p["code"], p["events"]) for p in partners] == [("IR", 10), ("RU", 1)]
+    html = response.content.decode()
+    ranking = section(html, "relationships")
+    assert ranking.index("/countries/ir/") < ranking.index("/countries/ru/")
+    assert 'href="/relations/by-ir/"' in ranking
+    assert 'href="/relations/by-ru/"' in ranking
+    assert re.search(r'/countries/ir/">Iran</a></th>\s*<td class="num">10</td>', ranking)
+
+
+def test_country_page_shows_names_codes_aliases_events_and_actors(client, seed):
+    html = page(client, "/countries/by/")
+    words = text(html)
+    assert "<h1>Belarus</h1>" in html
+    assert "Republic of Belarus" in words
+    assert "BY · BLR · 112" in words
+    assert "Also written" in words and "Byelorussia" in words
+    assert 'href="/timeline/?country=by"' in html
+    events = section(html, "recent-events")
+    assert events.count('href="/events/') == 10
+    # Newest first, each at its own precision, with domain tags and footnote markers.
+    assert events.index("late June 2010") < events.index("June 2010</time>")
+    assert 'datetime="2010-06"' in events
+    assert f'href="/events/{GAS_ROW}/"' in events
+    assert '<span class="tag">Energy</span>' in events
+    assert 'href="#note-1"' in events
+    assert 'href="/organisations/belarusneft/"' in section(html, "organisations")
+    officials = section(html, "officials")
+    assert officials.index("alexander-lukashenko") < officials.index("pavel-latushka")
+    # The partner's page: case-insensitive codes in the URL, the same pair's dossier.
+    assert 'href="/relations/by-ir/"' in page(client, "/countries/ir/")
+
+
+def test_withdrawn_country_page_says_so(client, seed):
+    words = text(page(client, "/countries/suhh/"))
+    assert "Soviet Union" in words
+    assert "code withdrawn" in words
+    assert "No published events yet." in words
+
+
+@pytest.mark.parametrize("url", ["/countries/zz/", "/countries/xxxx/", "/countries/b1/"])
+def test_unknown_country_code_is_404(client, seed, url):
+    assert client.get(url).status_code == 404
+
+
+def test_relationships_are_ranked_by_number_of_published_events(client):
+    for partner, n in [("DK", 2), ("SE", 3), ("FI", 1)]:
+        for _ in range(n):
+            EventFactory(countries=["NO", partner])
+    for _ in range(5):  # drafts and claims in review never count
+        EventFactory(countries=["NO", "FI"], status=Status.DRAFT)
+        EventFactory(countries=["NO", "FI"], status=Status.REVIEW)
+    EventFactory(countries=["SE", "DK"])  # not Norway's
+    response = client.get("/countries/no/")
+    partners = response.context["summary"]["partners"]
+    assert [(p["code"], p["events"]) for p in partners] == [("SE", 3), ("DK", 2), ("FI", 1)]
+    ranking = section(response.content.decode(), "relationships")
+    assert ranking.index("Sweden") < ranking.index("Denmark") < ranking.index("Finland")
+    assert 'href="/relations/dk-no/"' in ranking  # codes in alphabetical order
+
+
+def test_country_page_shows_the_newest_twenty_events(client):
+    for year in range(1990, 2015):
+        EventFactory(countries=["NO", "SE"], title=f"Nordic meeting of {year}", date=str(year))
+    html = section(page(client, "/countries/no/"), "recent-events")
+    assert html.count('href="/events/') == 20
+    assert "Nordic meeting of 2014" in html and "Nordic meeting of 1995" in html
+    assert "Nordic meeting of 1994" not in html
+    assert html.index("of 2014") < html.index("of 2013")
+
+
+# --- Organisations ----------------------------------------------------------------------------
+def test_organisation_page_shows_its_events(client, seed):
+    html = page(client, "/organisations/non-aligned-movement/")
+    words = text(html)
+    assert "Non-Aligned Movement (NAM)" in words
+    assert "Intergovernmental organisation" in words
+    assert "Belarus and Iran are members" in words
+    events = section(html, "events")
+    assert 'href="/events/2008-06-nam-ministerial-tehran-backs-enrichment/"' in events
+    assert 'href="/events/2008-nam-commends-iran-nuclear-compliance/"' in events
+    assert 'href="/timeline/?organisation=non-aligned-movement"' in html
+
+
+def test_organisation_page_shows_posts_agreements_country_and_aliases(client, seed):
+    html = page(client, "/organisations/central-bank-of-iran/")
+    words = text(html)
+    assert 'href="/countries/ir/"' in html
+    assert "Central Bank of Iran, Bank Markazi" in words
+    posts = section(html, "posts")
+    assert "Vice Governor" in posts and 'href="/officials/reza-raei/"' in posts
+    agreements = section(html, "agreements")
+    assert f'href="/agreements/{LOAN}/"' in agreements and "$212m" in agreements
+
+
+def test_organisation_page_shows_statements_it_issued(client, seed):
+    statements = section(page(client, "/organisations/icro/"), "statements")
+    assert "“Latushka proposed establishing an Iran-Belarus artists association" in statements
+    assert "in a press release" in statements
+    assert f'href="/events/{EXHIBITION}/"' in statements
+
+
+def test_organisation_page_links_parent_and_children(client, seed):
+    assert 'href="/organisations/united-nations/"' in page(
+        client, "/organisations/un-security-council/"
+    )
+    assert 'href="/organisations/un-security-council/"' in page(
+        client, "/organisations/united-nations/"
+    )
+
+
+def test_organisation_website_is_an_external_nofollow_link(client):
+    OrganisationFactory(slug="ministry", website="https://mfa.example.org/")
+    html = page(client, "/organisations/ministry/")
+    assert '<a href="https://mfa.example.org/" rel="nofollow noopener">' in html
+
+
+# --- Officials --------------------------------------------------------------------------------
+def test_official_page_shows_posts_quotes_and_events(client, seed):
+    html = page(client, "/officials/alexander-lukashenko/")
+    words = text(html)
+    assert "Aliaksandr Lukashenka" in words
+    posts = section(html, "posts")
+    assert "<strong>President</strong>" in posts and 'href="/countries/by/"' in posts
+    statements = section(html, "statements")
+    assert "“strategic partnership”" in statements
+    assert "May 2007" in statements
+    assert "describing Belarus' relationship with the Islamic Republic" in text(statements)
+    events = section(html, "events")
+    assert f'href="/events/{GAS_ROW}/"' in events
+    assert 'href="/timeline/?official=alexander-lukashenko"' in html
+
+
+def test_official_posts_are_in_date_order_with_their_period(client):
+    official = OfficialFactory(slug="minister", country=country("NO"))
+    PositionFactory(official=official, title="Ambassador", start="2001", end="2004")
+    PositionFactory(official=official, title="Foreign Minister", start="May 2007")
+    PositionFactory(official=official, title="Deputy Minister", start="2005", end="2007")
+    PositionFactory(official=official, title="Secret Post", status=Status.DRAFT)
+    posts = text(section(page(client, "/officials/minister/"), "posts"))
+    assert posts.index("Ambassador") < posts.index("Deputy Minister") < posts.index("Foreign")
+    assert "Ambassador , Belarus , 2001 – 2004" in posts
+    assert "since May 2007" in posts
+    assert "Secret Post" not in posts
+
+
+# --- Agreements -------------------------------------------------------------------------------
+def test_agreement_page_shows_value_parties_and_events(client, seed):
+    html = page(client, f"/agreements/{LOAN}/")
+    words = text(html)
+    assert "212,000,000 USD" in words and "$212m" in words
+    assert 'href="/organisations/belarusneft/"' in html
+    assert 'href="/organisations/central-bank-of-iran/"' in html
+    assert "Agreed in principle" in words
+    assert "May 2009 – July 2010" in words
+    assert "Jofeir oil field in south-western Iran" in words
+    assert "Economic" in words and "Energy" in words
+    events = section(html, "events")
+    assert 'href="/events/2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft/"' in events
+    assert "No recorded changes." in section(html, "history")
+
+
+def test_agreement_stage_history_shows_a_change_made_through_the_orm(client, seed):
+    agreement = Agreement.objects.get(slug=LOAN)
+    agreement.stage = Agreement.Stage.SIGNED
+    agreement.save()
+    agreement.title = "Central Bank of Iran loan to Belarusneft"  # not a change of stage
+    agreement.save()
+    history = section(page(client, f"/agreements/{LOAN}/"), "history")
+    assert "No recorded changes" not in history
+    assert history.count("<li>") == 1
+    assert "<strong>signed</strong>" in history
+    assert "was agreed in principle" in history
+
+
+def test_agreement_stage_history_of_a_new_agreement(client):
+    agreement = AgreementFactory(slug="grain-deal", stage=Agreement.Stage.PROPOSED)
+    history = section(page(client, "/agreements/grain-deal/"), "history")
+    assert "No recorded changes." in history
+    assert "Entered as proposed" in history
+    for stage in (Agreement.Stage.SIGNED, Agreement.Stage.IN_FORCE):
+        agreement.stage = stage
+        agreement.save()
+    history = section(page(client, "/agreements/grain-deal/"), "history")
+    assert re.findall(r"<strong>([^<]+)</strong>", history) == ["signed", "in force"]
+
+
+# --- One presentation on every page -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("amount", "currency", "compact"),
+    [("2125000000", "USD", "$2.13bn"), ("250000", "USD", "$250,000"), ("4e10", "IRR", "IRR 40bn")],
+)
+def test_a_sum_reads_the_same_on_every_page(client, amount, currency, compact):
+    no, se = country("NO"), country("SE")
+    bank = OrganisationFactory(slug="nordic-bank", country=no)
+    loan = AgreementFactory(
+        slug="nordic-loan",
+        title="A loan",
+        value_amount=Decimal(amount),
+        value_currency=currency,
+        date="2009",
+    )
+    loan.countries.set([no, se])
+    loan.organisations.set([bank])
+    exact = presentation.money(Decimal(amount), currency).exact
+    dossier = page(client, "/relations/no-se/")
+    assert f'<span class="value">{compact}</span>' in dossier
+    assert f", {compact}</span>" in section(
+        page(client, "/organisations/nordic-bank/"), "agreements"
+    )
+    agreement = page(client, "/agreements/nordic-loan/")
+    assert f"{exact}</data>" in agreement and f"({compact})" in agreement
+
+
+def test_a_date_reads_the_same_on_every_page(client):
+    vague = EventFactory(countries=["NO", "SE"], date="c. 2008", title="A vague meeting")
+    EventFactory(countries=["NO", "SE"], date="late June 2010", title="A late meeting")
+    for url in ("/relations/no-se/", "/countries/no/"):
+        html = page(client, url)
+        assert '<time datetime="2010-06">late June 2010</time>' in html, url
+        # An approximate date has no machine-readable form: any would claim too much.
+        assert "c. 2008" in html and 'datetime="2008"' not in html, url
+    event = page(client, vague.get_absolute_url())
+    assert "c. 2008" in event and 'datetime="2008"' not in event
+
+
+# --- Events -----------------------------------------------------------------------------------
+def test_event_page_shows_date_bounds_participants_and_dossiers(client, seed):
+    html = page(client, f"/events/{GAS_ROW}/")
+    words = text(html)
+    assert "late June 2010" in words
+    assert "between 21 June 2010 and 30 June 2010" in words
+    assert 'href="/officials/alexander-lukashenko/"' in html
+    for code in ("by", "ir", "ru"):
+        assert f'href="/countries/{code}/"' in html
+    dossiers = section(html, "dossiers")
+    assert re.findall(r'href="(/relations/[a-z-]+/)"', dossiers) == [
+        "/relations/by-ir/",
+        "/relations/by-ru/",
+        "/relations/ir-ru/",
+    ]
+    assert "Energy" in words and "Diplomatic" in words
+    assert "row with Russia over gas supplies" in words
+
+
+def test_event_page_shows_place_statements_and_organisations(client, seed):
+    html = page(client, f"/events/{EXHIBITION}/")
+    words = text(html)
+    assert "Minsk" in words
+    assert 'href="/organisations/icro/"' in html
+    assert "“Latushka proposed establishing" in section(html, "statements")
+    assert "<title>Latushka speaks at an ICRO exhibition of Iranian art in Minsk · Relata" in html
+
+
+def test_open_interval_events_give_their_bounds_in_words(client, seed):
+    words = text(page(client, "/events/until-2010-07-belarus-iran-closer-economic-ties/"))
+    assert "until July 2010" in words
+    assert "at any time up to 31 July 2010" in words
+
+
+def test_event_page_links_at_most_six_dossiers(client):
+    event = EventFactory(countries=["NO", "SE", "DK", "FI", "IS"])
+    dossiers = section(page(client, event.get_absolute_url()), "dossiers")
+    assert dossiers.count('href="/relations/') == 6
+
+
+# --- Sources ----------------------------------------------------------------------------------
+def test_source_page_lists_every_citing_claim_with_locators(client, seed):
+    response = client.get(f"/sources/{SOURCE}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert response.context["citation_count"] == 24
+    assert response.context["count"] == 23  # the gas-row event cites notes 12 and 13
+    locators = set(re.findall(r'<span class="locator">([^<]+)</span>', html))
+    assert locators == {f"note {n}" for n in range(1, 14)}
+    assert len(re.findall(r'<span class="locator">', html)) == 24
+    citing = section(html, "citing-event")
+    assert f'href="/events/{GAS_ROW}/"' in citing
+    assert f'href="/agreements/{LOAN}/"' in section(html, "citing-agreement")
+    statements = section(html, "citing-statement")
+    assert "“strategic partnership”" in statements
+    assert 'href="/officials/alexander-lukashenko/"' in statements
+    assert 'href="/organisations/icro/"' in statements
+    assert 'href="/officials/reza-raei/"' in section(html, "citing-position")
+    assert "6 July 2010" in text(html)
+
+
+def test_source_page_shows_links_as_nofollow_and_dates(client):
+    source = SourceFactory(
+        slug="wire-report",
+        url="https://news.example.com/report",
+        archive_url="https://web.archive.org/web/2010/https://news.example.com/report",
+        published="late June 2010",
+        accessed="2010-07-01",
+        author="A. Reporter",
+        language="ru",
+    )
+    event = EventFactory(countries=["NO", "SE"], title="Cited meeting")
+    CitationFactory(source=source, event=event, locator="para. 2", excerpt="They met.")
+    draft = EventFactory(countries=["NO", "SE"], title="Uncited draft", status=Status.DRAFT)
+    CitationFactory(source=source, event=draft, locator="para. 3")
+    html = page(client, "/sources/wire-report/")
+    assert '<a class="url" href="https://news.example.com/report" rel="nofollow noopener">' in html
+    assert 'href="https://web.archive.org/web/2010/' in html
+    assert html.count('rel="nofollow noopener"') == 2
+    words = text(html)
+    assert "late June 2010" in words and "1 July 2010" in words and "A. Reporter" in words
+    assert "Cited meeting" in words and "para. 2" in words and "They met." in words
+    assert "Uncited draft" not in html and "para. 3" not in html
+
+
+# --- 404s -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/organisations/no-such-body/",
+        "/officials/no-such-person/",
+        "/agreements/no-such-agreement/",
+        "/events/no-such-event/",
+        "/sources/no-such-source/",
+    ],
+)
+def test_unknown_slugs_are_404(client, seed, url):
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("status", [Status.DRAFT, Status.REVIEW])
+def test_unpublished_agreements_and_events_are_404(client, seed, status):
+    event = EventFactory(slug="secret-meeting", countries=["BY", "IR"], status=status)
+    agreement = AgreementFactory(slug="secret-deal", status=status)
+    CitationFactory(event=event)
+    CitationFactory(agreement=agreement)
+    assert client.get("/events/secret-meeting/").status_code == 404
+    assert client.get("/agreements/secret-deal/").status_code == 404
+    Event.objects.filter(pk=event.pk).update(status=Status.PUBLISHED)
+    assert client.get("/events/secret-meeting/").status_code == 200
+
+
+# --- Every page: footnotes, head, breadcrumbs, queries ----------------------------------------
+@pytest.mark.parametrize("url", SEED_PAGES)
+def test_footnote_markers_link_to_notes_on_the_page(client, seed, url):
+    html = page(client, url)
+    targets = set(re.findall(r'href="#(note-\d+)"', html))
+    notes = re.findall(r'<li id="(note-\d+)"', html)
+    assert targets <= set(notes)
+    assert notes == [f"note-{n}" for n in range(1, len(notes) + 1)]  # numbered in order
+    assert set(notes) <= targets  # and every note is used
+    if notes:  # numbered in order of first use
+        first_use = list(dict.fromkeys(re.findall(r'href="#note-(\d+)"', html)))
+        assert first_use == sorted(first_use, key=int)
+
+
+def test_seed_pages_with_claims_have_footnotes(client, seed):
+    for url in (f"/events/{GAS_ROW}/", "/officials/alexander-lukashenko/", f"/agreements/{LOAN}/"):
+        html = page(client, url)
+        assert '<li id="note-1"' in html, url
+        assert f'href="/sources/{SOURCE}/"' in html, url
+
+
+@pytest.mark.parametrize("url", SEED_PAGES)
+def test_every_page_has_a_title_description_breadcrumbs_and_stylesheet(client, seed, url):
+    html = page(client, url)
+    title = re.search(r"<title>(.+?)</title>", html, re.S).group(1)
+    assert title.strip() != "Relata" and "· Relata" in title
+    description = re.search(r'<meta name="description" content="([^"]+)"', html).group(1)
+    assert len(description) > 40 and "Relata: a relational" not in description
+    assert '<nav class="breadcrumbs" aria-label="Breadcrumb">' in html
+    assert 'aria-current="page"' in html
+    assert "css/pages.css" in html
+    assert html.count("<h1") == 1
+
+
+@pytest.mark.parametrize("url", SEED_PAGES)
+def test_seed_pages_cost_a_few_queries(client, seed, url, django_assert_max_num_queries):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        page(client, url)
+
+
+def grow(world, start, stop):
+    """Add events start..stop-1 to Norway's world, each with everything a page can show."""
+    no = world["country"]
+    partners = ["SE", "DK", "FI", "IS", "EE"]
+    for i in range(start, stop):
+        event = EventFactory(
+            countries=[no, partners[i % len(partners)], partners[(i + 1) % len(partners)]],
+            domains=["economic", "energy"],
+            date=f"{1980 + i}",
+            place="Oslo",
+        )
+        event.organisations.add(world["organisation"], world["other_organisation"])
+        event.officials.add(world["official"], world["other_official"])
+        event.agreements.add(world["agreement"])
+        CitationFactory(event=event, source=world["source"], locator=f"p. {i}")
+        CitationFactory(event=event)
+        statement = StatementFactory(
+            speaker=world["official"],
+            speaker_organisation=world["organisation"],
+            event=event,
+            date=f"{1980 + i}",
+            quote=f"Statement number {i}.",
+        )
+        statement.countries.set([no])
+        CitationFactory(statement=statement, source=world["source"], locator=f"s. {i}")
+        position = PositionFactory(
+            official=world["official"],
+            organisation=world["organisation"],
+            country=no,
+            title=f"Post {i}",
+            start=f"{1980 + i}",
+        )
+        CitationFactory(position=position, source=world["source"], locator=f"q. {i}")
+        agreement = AgreementFactory(value_amount=Decimal(1000 + i), value_currency="EUR")
+        agreement.organisations.add(world["organisation"])
+        agreement.countries.add(no, country(partners[i % len(partners)]))
+        CitationFactory(agreement=agreement, source=world["source"], locator=f"a. {i}")
+        event.agreements.add(agreement)
+        OrganisationFactory(country=no, parent=world["organisation"])
+
+
+@pytest.fixture
+def world():
+    no = country("NO")
+    parent = OrganisationFactory(slug="nordic-council")
+    world = {
+        "country": no,
+        "organisation": OrganisationFactory(slug="norway-mfa", country=no, parent=parent),
+        "other_organisation": OrganisationFactory(country=no),
+        "official": OfficialFactory(slug="norway-minister", country=no),
+        "other_official": OfficialFactory(country=no),
+        "source": SourceFactory(slug="nordic-wire"),
+        "agreement": AgreementFactory(slug="nordic-pact", value_amount=5, value_currency="USD"),
+    }
+    world["agreement"].countries.add(no, country("SE"))
+    CitationFactory(agreement=world["agreement"], source=world["source"], locator="pact")
+    return world
+
+
+WORLD_PAGES = [
+    "/countries/",
+    "/countries/no/",
+    "/countries/se/",
+    "/organisations/norway-mfa/",
+    "/organisations/nordic-council/",
+    "/officials/norway-minister/",
+    "/agreements/nordic-pact/",
+    "/sources/nordic-wire/",
+]
+
+
+def count_queries(client, url, django_assert_max_num_queries):
+    cache.clear()  # count the ranking queries too (and the version's)
+    with django_assert_max_num_queries(MAX_QUERIES) as queries:
+        page(client, url)
+    return len(queries.captured_queries)
+
+
+def test_query_counts_do_not_grow_with_the_data(client, world, django_assert_max_num_queries):
+    grow(world, 0, 3)
+    first_event = Event.objects.order_by("id").first().get_absolute_url()
+    small = {
+        url: count_queries(client, url, django_assert_max_num_queries)
+        for url in [*WORLD_PAGES, first_event]
+    }
+    grow(world, 3, 45)  # 45 events for Norway, 45 posts, statements, agreements...
+    large = {
+        url: count_queries(client, url, django_assert_max_num_queries)
+        for url in [*WORLD_PAGES, first_event]
+    }
+    assert large == small
+    # The lists are capped, the footnotes numbered across kinds.
+    html = page(client, "/organisations/norway-mfa/")
+    assert section(html, "events").count('href="/events/') == 20
+    assert "Showing the 20 most recent." in section(html, "agreements")
+    assert re.search(r'<li id="note-\d{2,}"', html)
+
+
+def test_ranking_is_cached(client, world, django_assert_max_num_queries, django_assert_num_queries):
+    grow(world, 0, 2)
+    cold = count_queries(client, "/countries/no/", django_assert_max_num_queries)
+    # The version, and partners, organisations, officials and the count of events, are read
+    # from the cache.
+    with django_assert_num_queries(cold - 5):
+        page(client, "/countries/no/")
+
+
+def test_ranking_follows_an_unpublish_at_once(client, django_capture_on_commit_callbacks):
+    """The rankings are cached under the knowledge base's version: unpublishing the only
+    Norway–Sweden event bumps it (on commit), and the next request ranks afresh."""
+    EventFactory(countries=["NO", "DK"])
+    only = EventFactory(countries=["NO", "SE"])
+    partners = client.get("/countries/no/").context["summary"]["partners"]
+    assert [p["code"] for p in partners] == ["DK", "SE"]
+    with django_capture_on_commit_callbacks(execute=True):
+        only.status = Status.DRAFT
+        only.save()
+    response = client.get("/countries/no/")
+    assert [p["code"] for p in response.context["summary"]["partners"]] == ["DK"]
+    assert "Sweden" not in section(response.content.decode(), "relationships")
+
+
+def test_busy_and_quiet_countries_show_the_same_newest_events(client, world, monkeypatch):
+    grow(world, 0, 25)
+    quiet = section(page(client, "/countries/no/"), "recent-events")
+    monkeypatch.setattr(countries, "BUSY_COUNTRY", 0)
+    cache.clear()
+    busy_response = client.get("/countries/no/")
+    assert busy_response.context["summary"]["busy"]
+    assert section(busy_response.content.decode(), "recent-events") == quiet
+    assert quiet.count('href="/events/') == 20

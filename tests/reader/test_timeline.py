@@ -1,0 +1,699 @@
+"""The public timeline (/timeline/): filters, headings, footnotes, keyset pages, facets, chart,
+400s for bad input, no drafts, and a constant number of queries per page."""
+
+import re
+from html import unescape
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from core import cache as kb_cache
+from relations import presentation
+from relations.filters import forget_reference
+from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Status
+from sources.models import Source
+from tests.factories import (
+    AgreementFactory,
+    CitationFactory,
+    EventFactory,
+    OfficialFactory,
+    OrganisationFactory,
+    SourceFactory,
+    StatementFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("timeline")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # The database is rolled back between tests, the cache is not: start each test cold.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def get(client, query="", **params):
+    response = client.get(URL + query, params)
+    assert response.status_code == HTTPStatus.OK, response.content[-3000:]
+    return response.content.decode()
+
+
+def slugs(html: str) -> list[str]:
+    """Event slugs in page order."""
+    return re.findall(r'<article class="event[^"]*" id="event-([\w-]+)"', html)
+
+
+def link(html: str, rel: str) -> str | None:
+    match = re.search(rf'<a rel="{rel}" href="([^"]+)"', html)
+    return unescape(match[1]) if match else None
+
+
+def published_slugs(queryset=None, newest=False) -> list[str]:
+    queryset = queryset if queryset is not None else Event.objects.published()
+    order = ("-date_lower", "-id") if newest else ("date_lower", "id")
+    return list(queryset.order_by(*order).values_list("slug", flat=True))
+
+
+# --- Filtering -------------------------------------------------------------------------------
+@pytest.mark.sqlite
+def test_all_published_events_in_date_order(client, seed):
+    html = get(client)
+    assert slugs(html) == published_slugs()
+    assert len(slugs(html)) == 11
+
+
+@pytest.mark.sqlite
+def test_newest_first(client, seed):
+    assert slugs(get(client, order="newest")) == published_slugs(newest=True)
+
+
+@pytest.mark.sqlite
+def test_one_domain(client, seed):
+    html = get(client, domain="economic")
+    assert set(slugs(html)) == {
+        "until-2010-07-belarus-iran-closer-economic-ties",
+        "2007-05-belarus-iran-agree-deeper-bilateral-trade",
+        "2009-05-semashko-raei-jofeir-oil-project",
+        "2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft",
+    }
+
+
+@pytest.mark.sqlite
+def test_several_domains_list_each_event_once(client, seed):
+    found = slugs(get(client, "?domain=economic&domain=energy"))
+    # Jofeir and the loan are in both domains: once each.
+    assert len(found) == len(set(found)) == 5
+    assert "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row" in found
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("typed", ["2007", "2007-05", "May 2007", "may 2007"])
+def test_fuzzy_dates_from_and_to(client, seed, typed):
+    found = set(slugs(get(client, **{"from": typed, "to": typed})))
+    assert {
+        "2007-05-belarus-iran-agree-deeper-bilateral-trade",
+        "2007-05-belarus-iran-agree-to-counter-pressure",
+    } <= found
+    assert not any(slug.startswith(("2008", "2009", "2010")) for slug in found)
+
+
+@pytest.mark.sqlite
+def test_from_uses_the_lower_and_to_the_upper_bound(client, seed):
+    # "to 2007" means to the end of 2007; "from 2010" from its start.
+    assert "2007-05-belarus-iran-agree-deeper-bilateral-trade" in slugs(get(client, to="2007"))
+    assert "2010-06-latushka-icro-iranian-art-exhibition-minsk" in slugs(
+        get(client, **{"from": "2010"})
+    )
+    assert "2009-05-semashko-raei-jofeir-oil-project" not in slugs(get(client, **{"from": "2010"}))
+
+
+@pytest.mark.sqlite
+def test_a_year_matches_a_narrower_window_and_is_marked_imprecise(client, seed):
+    html = get(client, **{"from": "2008-06", "to": "2008-07"})
+    found = slugs(html)
+    assert "2008-nam-commends-iran-nuclear-compliance" in found  # dated "2008"
+    assert "2008-06-nam-ministerial-tehran-backs-enrichment" in found  # dated "June 2008"
+    article = _article(html, "2008-nam-commends-iran-nuclear-compliance")
+    assert 'class="imprecise"' in article
+    assert 'class="imprecise"' not in _article(
+        html, "2008-06-nam-ministerial-tehran-backs-enrichment"
+    )
+    # Without a date filter nothing is imprecise.
+    assert 'class="imprecise"' not in get(client)
+
+
+def _article(html: str, slug: str) -> str:
+    start = html.index(f'id="event-{slug}"')
+    return html[start : html.index("</article>", start)]
+
+
+@pytest.mark.sqlite
+def test_a_pair_of_countries_means_events_involving_both(client, seed):
+    both = slugs(get(client, "?country=by&country=ir"))
+    assert "until-2008-06-censure-of-iran-nuclear-programme" not in both  # Iran and the US
+    assert len(both) == 10
+    assert slugs(get(client, "?country=IR&country=BY")) == both  # any case, any order
+    assert slugs(get(client, country="us")) == ["until-2008-06-censure-of-iran-nuclear-programme"]
+    assert slugs(get(client, "?country=by&country=ru")) == [
+        "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row"
+    ]
+
+
+@pytest.mark.sqlite
+def test_official_and_organisation(client, seed):
+    assert set(slugs(get(client, official="alexander-lukashenko"))) == {
+        "2007-05-belarus-iran-agree-deeper-bilateral-trade",
+        "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row",
+    }
+    assert set(slugs(get(client, organisation="central-bank-of-iran"))) == {
+        "2009-05-semashko-raei-jofeir-oil-project",
+        "2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft",
+    }
+    assert slugs(get(client, official="reza-raei", organisation="central-bank-of-iran")) == [
+        "2009-05-semashko-raei-jofeir-oil-project"
+    ]
+
+
+@pytest.mark.sqlite
+def test_agreement_kind(client, seed):
+    assert slugs(get(client, agreement_kind="loan")) == [
+        "2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft"
+    ]
+    assert slugs(get(client, agreement_kind="treaty")) == [
+        "2008-nam-commends-iran-nuclear-compliance"
+    ]
+    assert slugs(get(client, agreement_kind="contract")) == []
+
+
+@pytest.mark.sqlite
+def test_text_search_in_titles_and_summaries(client, seed):
+    assert "2009-05-semashko-raei-jofeir-oil-project" in slugs(get(client, q="Jofeir"))
+
+
+@pytest.mark.sqlite
+def test_text_search_hits_a_quote(client, seed):
+    # "artists association" is only in the ICRO press release quoted under the exhibition.
+    event = Event.objects.get(slug="2010-06-latushka-icro-iranian-art-exhibition-minsk")
+    assert "artists" not in (event.title + event.summary).lower()
+    assert slugs(get(client, q="artists association")) == [event.slug]
+
+
+def test_text_search_is_full_text_on_postgresql(client, seed):
+    # Stemming and web-search syntax: "partnerships" finds "partnership", -word excludes.
+    found = slugs(get(client, q="partnerships"))
+    assert "2007-05-belarus-iran-agree-deeper-bilateral-trade" in found  # in its quote
+    assert "until-2010-07-belarus-iran-political-partnership" in found  # in its title
+    assert "until-2010-07-belarus-iran-political-partnership" not in slugs(
+        get(client, q="partnership -political")
+    )
+
+
+@pytest.mark.sqlite
+def test_filters_combine(client, seed):
+    found = slugs(
+        get(client, "?domain=economic&domain=energy&country=by&country=ir&from=2009&to=2009")
+    )
+    expected = (
+        Event.objects.published()
+        .in_domains("economic", "energy")
+        .involving("BY", "IR")
+        .between("2009", "2009")
+    )
+    assert found == published_slugs(expected)
+    assert set(found) == {
+        "until-2010-07-belarus-iran-closer-economic-ties",
+        "2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft",
+        "2009-05-semashko-raei-jofeir-oil-project",
+    }
+
+
+@pytest.mark.sqlite
+def test_title_and_description_say_what_is_shown(client, seed):
+    html = get(client, "?country=by&country=ir&domain=economic&from=2009&to=2010")
+    assert "<title>Events: Belarus and Iran, economic, 2009–2010 · Relata</title>" in html
+    description = re.search(r'<meta name="description" content="([^"]+)"', html)[1]
+    assert "Belarus and Iran, economic, 2009–2010" in unescape(description)
+    assert "3 published events" in unescape(description)
+    assert "<title>All events · Relata</title>" in get(client)
+
+
+@pytest.mark.sqlite
+def test_the_form_keeps_what_was_asked(client, seed):
+    html = get(client, "?q=oil&domain=energy&from=May 2009&country=by&country=ir&order=newest")
+    assert 'name="q" id="id_q" value="oil"' in html
+    assert 'value="energy" id="id_domain_energy" checked' in html
+    assert 'value="May 2009"' in html
+    assert '<option value="by" selected>' in html
+    assert '<option value="ir" selected>' in html
+    assert 'id="id_order_newest" checked' in html
+    for name in ("q", "from", "to", "country", "country_2", "official", "organisation"):
+        assert f'<label for="id_{name}">' in html  # every input has its label
+    assert '<form method="get"' in html and html.count("<fieldset") >= 5
+
+
+# --- Headings, participants, footnotes --------------------------------------------------------
+@pytest.mark.sqlite
+def test_events_are_grouped_under_year_and_month_headings(client, seed):
+    html = get(client)
+    years = re.findall(r'<h2 class="year-heading"[^>]*>([^<]+)</h2>', html)
+    assert years == ["Start not known", "2007", "2008", "2009", "2010"]
+    months = re.findall(r'<h3 class="month-heading">([^<]+)</h3>', html)
+    assert months == ["May 2007", "June 2008", "May 2009", "June 2010"]
+    # "2008" is under its year, not a month: it comes before the first month of 2008.
+    section_2008 = html[html.index(">2008</h2>") : html.index(">2009</h2>")]
+    assert section_2008.index("2008-nam-commends") < section_2008.index("June 2008")
+    assert '<h3 class="event-title">' in section_2008  # a year-level event title
+    # Each event shows its date in its own precision.
+    assert ">late June 2010<" in html
+    assert "May 2009 – July 2010" in html
+
+
+@pytest.mark.sqlite
+def test_participants_agreements_and_quotes_are_linked(client, seed):
+    html = get(client, organisation="central-bank-of-iran")
+    assert 'href="/countries/by/"' in html and 'href="/countries/ir/"' in html
+    assert 'href="/organisations/central-bank-of-iran/"' in html
+    assert 'href="/officials/vladimir-semashko/"' in html
+    assert 'href="/agreements/central-bank-of-iran-loan-to-belarusneft-jofeir/"' in html
+    assert 'class="tag domain-energy"' in html
+    quotes = get(client, official="alexander-lukashenko")
+    assert "“strategic partnership”" in quotes
+    assert '<a href="/officials/alexander-lukashenko/">Alexander Lukashenko</a>' in quotes
+
+
+@pytest.mark.sqlite
+def test_footnote_markers_link_to_notes_that_exist(client, seed):
+    html = get(client)
+    markers = re.findall(r'<sup class="fn"><a href="#note-(\d+)">(\d+)</a></sup>', html)
+    assert markers and all(a == b for a, b in markers)
+    notes = re.findall(r'<li id="note-(\d+)"', html)
+    assert set(notes) == {n for n, _ in markers}
+    assert notes == [str(n) for n in range(1, len(notes) + 1)]  # numbered in order of first use
+    # Each note names and links its source and locator, and links back to its event.
+    start = html.index('<li id="note-1"')
+    first_note = html[start : html.index("</li>", start)]
+    assert 'href="/sources/belarus-iran-foreign-relations-2010/"' in first_note
+    assert "note 2" in first_note  # the first event on the page cites "note 2"
+    assert 'class="back" href="#event-until-2008-06-censure-of-iran-nuclear-programme"' in (
+        first_note
+    )
+    # One place in a source is one number, however many claims cite it: "note 3" backs both
+    # an event and a quote.
+    assert html.count(", note 3.") == 1
+
+
+# --- Keyset pages ------------------------------------------------------------------------------
+def walk(client, first_url: str, rel: str) -> tuple[list[str], list[str]]:
+    """Follow rel links from first_url; the slugs seen (in page order) and the URLs visited."""
+    seen, urls, url = [], [], first_url
+    while url:
+        urls.append(url)
+        response = client.get(url)
+        assert response.status_code == HTTPStatus.OK
+        html = response.content.decode()
+        page = slugs(html)
+        seen += page if rel == "next" else list(reversed(page))
+        url = link(html, rel)
+        assert len(urls) < 100
+    return seen, urls
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("order", ["oldest", "newest"])
+def test_walking_the_pages_shows_every_event_once_in_order(client, seed, order):
+    expected = published_slugs(newest=order == "newest")
+    forward, urls = walk(client, f"{URL}?order={order}&per_page=3", "next")
+    assert forward == expected
+    assert len(urls) == 4
+    # And back again from the last page, by the "previous" links.
+    backward, _ = walk(client, urls[-1], "prev")
+    assert list(reversed(backward)) == expected
+
+
+@pytest.mark.sqlite
+def test_page_links_keep_the_filters_and_are_stable(client, seed):
+    query = "?domain=diplomatic&domain=nuclear&country=by&country=ir&per_page=2"
+    forward, urls = walk(client, URL + query, "next")
+    expected = published_slugs(
+        Event.objects.published().in_domains("diplomatic", "nuclear").involving("BY", "IR")
+    )
+    assert forward == expected
+    for url in urls[1:]:
+        params = parse_qs(urlsplit(url).query)
+        assert params["domain"] == ["nuclear", "diplomatic"]
+        assert params["country"] == ["by", "ir"]
+        assert params["per_page"] == ["2"]
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}\.\d+", params["after"][0])
+    # The same URL gives the same page.
+    assert slugs(client.get(urls[1]).content.decode()) == slugs(
+        client.get(urls[1]).content.decode()
+    )
+
+
+@pytest.mark.parametrize("order", ["oldest", "newest"])
+def test_pages_with_a_from_date_include_long_events_that_began_before_it(client, db, order):
+    """Open spans, intervals and decades that start long before "from" but reach into it are
+    read from their own index (PostgreSQL) and merged in: every page, both directions."""
+    for date in [
+        "since 1995",
+        "until 2012",
+        "1990s",  # ends before 2009: out
+        "2001/2009",
+        "2008",  # ends before 2009: out
+        "late 2008",  # out
+        "2009",
+        "c. 2009",
+        "early 2009",
+        "21 March 2009",
+        "2009-03",
+        "2009-03/2009-04",
+        "2010",
+        "2011-05-01",
+        "since 2010",
+    ]:
+        EventFactory(date=date, title=f"Event dated {date}")
+    EventFactory(date="2009", status=Status.DRAFT)
+    params = f"?from=2009&order={order}&per_page=2"
+    expected = published_slugs(Event.objects.published().between("2009", None), order == "newest")
+    assert len(expected) == 12
+    forward, urls = walk(client, URL + params, "next")
+    assert forward == expected
+    backward, _ = walk(client, urls[-1], "prev")
+    assert list(reversed(backward)) == expected
+
+
+@pytest.mark.sqlite
+def test_a_page_beyond_the_end_offers_the_first_page(client, seed):
+    html = get(client, after="9999-12-31.99999")
+    assert slugs(html) == []
+    assert "No more events this way" in html
+    assert 'href="/timeline/">First page' in html
+
+
+@pytest.mark.sqlite
+def test_old_page_one_links_still_work(client, seed):
+    assert len(slugs(get(client, page="1"))) == 11
+
+
+# --- Invalid input: the form again, with its errors, and 400 -----------------------------------
+BAD_INPUT = {
+    "malformed from date": "?from=sometime",
+    "impossible date": "?to=2010-02-30",
+    "month 13": "?from=2010-13",
+    "to before from": "?from=2010&to=2009",
+    "unknown domain": "?domain=piracy",
+    "unknown country": "?country=zz",
+    "three countries": "?country=by&country=ir&country=ru",
+    "unknown official": "?official=nobody-at-all",
+    "malformed official": "?official=not a slug",
+    "unknown organisation": "?organisation=acme",
+    "unknown agreement kind": "?agreement_kind=bribe",
+    "unknown order": "?order=sideways",
+    "malformed token": "?after=yesterday",
+    "impossible token date": "?after=2010-02-30.5",
+    "huge token id": "?after=2010-01-01.123456789012345678901234567890",
+    "huge token": "?before=" + "9" * 10_000,
+    "both tokens": "?after=2010-01-01.1&before=2011-01-01.2",
+    "page size zero": "?per_page=0",
+    "huge page size": "?per_page=1000000",
+    "page size not a number": "?per_page=many",
+    "huge page number": "?page=99999999999999999999999",
+    "page number": "?page=2",
+    "10,000-character query": "?q=" + "a" * 10_000,
+    "NUL in q": "?q=oil%00loan",
+    "NUL in a date": "?from=2009%00",
+    "NUL in a domain": "?domain=econ%00omic",
+    "NUL in a country": "?country=b%00y",
+    "NUL in an official": "?official=alex%00ander",
+    "NUL in an organisation": "?organisation=icro%00",
+    "NUL in agreement kind": "?agreement_kind=loan%00",
+    "NUL in a token": "?after=2010-01-01.1%00",
+    "NUL in per_page": "?per_page=1%00",
+    "NUL in an unknown parameter": "?utm_source=x%00y",
+    "NUL in a parameter name": "?q%00=x",
+}
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("query", BAD_INPUT.values(), ids=BAD_INPUT.keys())
+def test_bad_input_shows_the_form_with_errors_and_400(client, seed, query):
+    response = client.get(URL + query)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    html = response.content.decode()
+    assert '<form method="get"' in html
+    assert 'class="form-errors" role="alert"' in html
+    assert "Please check the filter" in html
+    assert "\x00" not in html
+    assert slugs(html) == []
+
+
+def test_every_bad_input_is_named_in_its_message(client, seed):
+    html = client.get(URL + "?from=sometime&country=zz&official=nobody").content.decode()
+    assert "Could not read &quot;sometime&quot; as a date" in html
+    assert "zz is not one of the available choices" in html
+    assert "There is no official with the identifier “nobody”" in html
+    assert 'aria-invalid="true"' in html
+
+
+# --- Facets and chart --------------------------------------------------------------------------
+def facets(html: str, name: str) -> dict[str, tuple[int, str | None]]:
+    """{label: (count, link)} of one facet list."""
+    section = html[html.index(f'aria-label="By {name}"') :]
+    section = section[: section.index("</nav>")]
+    found = {}
+    for item in re.findall(r"<li>(.*?)</li>", section, re.S):
+        label = re.sub(r"<[^>]+>", "", item.split('<span class="count">')[0]).strip()
+        count = int(re.search(r'<span class="count">([\d,]+)</span>', item)[1].replace(",", ""))
+        href = re.search(r'href="([^"]+)"', item)
+        found[label] = (count, unescape(href[1]) if href else None)
+    return found
+
+
+@pytest.mark.sqlite
+def test_facet_counts(client, seed):
+    html = get(client)
+    domains = {label: count for label, (count, _) in facets(html, "domain").items()}
+    assert domains == {"Nuclear": 3, "Economic": 4, "Energy": 3, "Diplomatic": 4, "Cultural": 1}
+    years = {label: count for label, (count, _) in facets(html, "year").items()}
+    # An event counts in each year it overlaps ("until July 2010" in 2007 to 2010).
+    assert years == {"2007": 5, "2008": 5, "2009": 4, "2010": 5}
+    assert "11 published events" in html
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("name", ["domain", "year"])
+def test_facet_links_narrow_to_exactly_their_count(client, seed, name):
+    start = "?country=by&country=ir"
+    for label, (count, href) in facets(get(client, start), name).items():
+        assert href, label
+        params = parse_qs(urlsplit(href).query)
+        assert params["country"] == ["by", "ir"]  # the other parameters are kept
+        html = client.get(href).content.decode()
+        assert len(slugs(html)) == count, (label, href)
+
+
+@pytest.mark.sqlite
+def test_facets_keep_a_date_window_and_show_the_current_choice(client, seed):
+    html = get(client, "?domain=economic&from=2009-06&to=2010")
+    years = facets(html, "year")
+    # 2009 narrows to "from June 2009 to the end of 2009".
+    assert parse_qs(urlsplit(years["2009"][1]).query)["from"] == ["2009-06"]
+    assert parse_qs(urlsplit(years["2009"][1]).query)["to"] == ["2009"]
+    domains = facets(html, "domain")
+    assert domains["Economic"] == (2, None)  # the current (only) domain
+    assert 'aria-current="true">Economic' in html
+
+
+def test_facets_are_cached_and_refreshed_when_an_analyst_publishes(
+    client, seed, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    get(client)
+    with django_assert_num_queries(8):  # the page and its prefetches; facets from the cache
+        get(client)
+    # A draft's edits leave the cache warm (and show nothing).
+    with django_capture_on_commit_callbacks(execute=True):
+        event = EventFactory(status=Status.DRAFT, domains=["military"], date="2009")
+    with django_assert_num_queries(8):
+        assert "Military" not in facets(get(client), "domain")
+    # Publishing raises the knowledge-base version when it commits: facets are computed again.
+    with django_capture_on_commit_callbacks(execute=True):
+        event.status = Status.PUBLISHED
+        event.save()
+    assert facets(get(client), "domain")["Military"][0] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        event.delete()
+    assert "Military" not in facets(get(client), "domain")
+
+
+def test_reference_data_is_cached_and_refreshed_when_it_changes(
+    client, seed, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """Domain names (the form, the facets, the chart) come from the cached reference data,
+    which a rename makes stale at once."""
+    get(client)
+    with django_assert_num_queries(8):  # reference data and facets from the cache
+        assert "Economic" in facets(get(client), "domain")
+    with django_capture_on_commit_callbacks(execute=True):
+        domain = Domain.objects.get(slug="economic")
+        domain.name = "Commerce"
+        domain.save()
+    html = get(client)
+    assert facets(html, "domain")["Commerce"][0] == 4
+    assert '<label for="id_domain_economic">Commerce</label>' in html
+
+
+@pytest.mark.sqlite
+def test_chart_is_inline_svg_with_a_bar_per_year_and_domain(client, seed):
+    html = get(client)
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert 'role="img"' in svg and 'aria-labelledby="chart-title chart-desc"' in svg
+    assert '<title id="chart-title">' in svg and '<desc id="chart-desc">' in svg
+    bars = re.findall(r'<rect class="bar"[^>]*><title>([^<]+)</title>', svg)
+    # Nuclear 2007-08, economic 2007-10, energy 2009-10, diplomatic 2007-10, cultural 2010.
+    assert len(bars) == 2 + 4 + 2 + 4 + 1
+    assert "2009 · Economic: 3 events" in bars
+    legend = re.findall(r'<g class="legend">(.*?)</g>', svg, re.S)[0]
+    assert legend.count("<text") == 5
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no CDN
+    # The chart needs no script; the page's only one is ours, served locally (no CDN).
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/timeline.js" defer>']
+
+
+# --- Drafts never appear -----------------------------------------------------------------------
+@pytest.mark.sqlite
+def test_drafts_never_appear(client, seed):
+    published = Event.objects.get(slug="2009-05-semashko-raei-jofeir-oil-project")
+    EventFactory(status=Status.DRAFT, title="A secret draft event", countries=["BY", "IR"])
+    EventFactory(status=Status.REVIEW, title="An event awaiting review", countries=["BY", "IR"])
+    StatementFactory(event=published, status=Status.DRAFT, quote="Unpublished draft words")
+    draft_agreement = AgreementFactory(
+        status=Status.DRAFT, title="A draft contract", kind=Agreement.Kind.CONTRACT
+    )
+    published.agreements.add(draft_agreement)
+    html = get(client)
+    for text in ("secret draft", "awaiting review", "Unpublished draft words", "draft contract"):
+        assert text not in html
+    assert "11 published events" in html
+    assert slugs(get(client, q="Unpublished draft words")) == []
+    assert slugs(get(client, agreement_kind="contract")) == []
+    assert 'href="/agreements/' + draft_agreement.slug not in get(client, q="Jofeir")
+
+
+# --- Queries per page --------------------------------------------------------------------------
+def rich_events(n: int) -> None:
+    """Events with everything a page shows: domains, countries, organisations, officials,
+    agreements, quotes with speakers, and citations of both."""
+    agreement = AgreementFactory()
+    for i in range(n):
+        event = EventFactory(
+            countries=["BY", "IR"], domains=["economic", "energy"], date=f"{2000 + i % 20}-05"
+        )
+        event.organisations.add(OrganisationFactory())
+        event.officials.add(OfficialFactory())
+        event.agreements.add(agreement)
+        statement = StatementFactory(event=event)
+        CitationFactory(event=event)
+        CitationFactory(statement=statement)
+
+
+@pytest.mark.parametrize("size", [10, 50])
+@pytest.mark.parametrize(
+    "query",
+    ["", "?domain=economic&from=2000&to=2019&country=by&country=ir", "?q=event&order=newest"],
+    ids=["unfiltered", "domain-dates-pair", "search-newest"],
+)
+def test_a_page_costs_10_queries_including_facets(
+    client, db, django_assert_num_queries, size, query
+):
+    """The rows, six prefetches and the citations; on a cold cache, the reference data and the
+    facets too. (The knowledge-base version is read once per cache timeout, not per request.)"""
+    rich_events(size + 5)
+    url = f"{URL}{query}{'&' if query else '?'}per_page={size}"
+
+    def cold() -> None:  # reference data and facets are computed in the next request
+        cache.clear()
+        forget_reference()
+        kb_cache.version()
+
+    cold()
+    with django_assert_num_queries(10):
+        html = client.get(url).content.decode()
+    assert len(slugs(html)) == size
+    assert html.count('<blockquote class="quote"') == size
+    # A deep page costs the same.
+    deeper = link(html, "next")
+    cold()
+    with django_assert_num_queries(10):
+        assert len(slugs(client.get(deeper).content.decode())) > 0
+    # Warm, the page alone.
+    with django_assert_num_queries(8):
+        assert len(slugs(client.get(deeper).content.decode())) > 0
+
+
+def test_entity_filters_cost_no_query_once_cached(client, db, django_assert_num_queries):
+    rich_events(12)
+    official = Event.objects.first().officials.first()
+    organisation = Event.objects.first().organisations.first()
+    url = f"{URL}?official={official.slug}&organisation={organisation.slug}"
+    client.get(url)
+    # Another filter with the same official and organisation: only its facets are new.
+    with django_assert_num_queries(8 + 1):
+        assert len(slugs(client.get(url + "&from=2000").content.decode())) == 1
+
+
+def test_an_unknown_official_is_remembered_too(client, db, django_assert_num_queries):
+    url = f"{URL}?official=nobody-at-all"
+    assert client.get(url).status_code == HTTPStatus.BAD_REQUEST
+    with django_assert_num_queries(0):  # the negative look-up and the reference data, cached
+        assert client.get(url).status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.sqlite
+def test_every_text_an_analyst_typed_is_escaped(client):
+    """Events and notes are rendered by Jinja2 (templates/jinja2/reader/timeline_events.html)
+    with autoescaping: markup typed into any field shows as text."""
+    attack = '<img src=x onerror="alert(1)">'
+    organisation = OrganisationFactory(name=f"Org {attack}", short_name="O&O")
+    event = EventFactory(
+        title=f"Title {attack}",
+        summary=f"Summary {attack}",
+        place=f"Place {attack}",
+        countries=["BY", "IR"],
+    )
+    event.organisations.set([organisation])
+    StatementFactory(event=event, quote=f"Quote {attack}", context=f"Context {attack}")
+    source = SourceFactory(title=f"Source {attack}", outlet=f"Outlet {attack}")
+    CitationFactory(event=event, source=source, locator=f"p. {attack}", excerpt=f"Ex {attack}")
+    html = get(client)
+    assert "<img" not in html
+    text = unescape(html)
+    for label in ("Title", "Summary", "Place", "Org", "Quote", "Context", "Source", "Outlet"):
+        assert f"{label} {attack}" in text, label
+    assert f"p. {attack}" in text and f"Ex {attack}" in text
+    assert "O&amp;O" in html
+
+
+# --- Presentation: the one module's dates and links -------------------------------------------
+@pytest.mark.sqlite
+def test_fast_links_are_the_models_own_urls(seed):
+    for model in (Event, Agreement, Country, Official, Organisation, Source):
+        for obj in model.objects.all()[:20]:
+            assert presentation.url(obj) == obj.get_absolute_url()
+
+
+@pytest.mark.sqlite
+def test_dates_and_links_are_the_presentation_modules(client, seed):
+    """Each event's date reads, and carries the <time datetime> value, that
+    relations.presentation gives it (as on every other page), and links to its own page."""
+    html = get(client)
+    for event in Event.objects.published():
+        article = _article(html, event.slug)
+        reading = presentation.when(event.date)
+        if reading.datetime:
+            assert f'<time datetime="{reading.datetime}">{reading.text}</time>' in article
+        else:
+            assert f'<span class="date">{reading.text}</span>' in article
+        assert f'<a href="{event.get_absolute_url()}">' in article
+    assert '<time datetime="2010-06">late June 2010</time>' in html
+
+
+# --- Quotes under an event: the visible ones ----------------------------------------------------
+def test_quotes_under_an_event_are_the_visible_ones(client, db):
+    event = EventFactory(date="2009", countries=["BY", "IR"])
+    draft_event = EventFactory(date="2009", status=Status.DRAFT, countries=["BY", "IR"])
+    StatementFactory(event=event, quote="Said by someone")
+    StatementFactory(event=event, quote="Said together", speaker=None, speaker_organisation=None)
+    StatementFactory(event=event, quote="Not yet said", status=Status.DRAFT)
+    StatementFactory(event=draft_event, quote="Said at a draft event")
+    html = get(client)
+    assert slugs(html) == [event.slug]
+    assert "Said by someone" in html
+    assert "Said together" in html and "the parties jointly" in html
+    assert "Not yet said" not in html
+    assert "Said at a draft event" not in html
