@@ -12,17 +12,16 @@ DRF's does: it is checked field by field before it can reach the database.
 
 from __future__ import annotations
 
-import operator
 from base64 import b64decode, b64encode
-from functools import reduce
 from urllib import parse
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, _reverse_ordering
 from rest_framework.utils.urls import replace_query_param
+
+from core.keyset import beyond
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 100  # as the timeline's pages
 BIGINT = 2**63 - 1
@@ -105,19 +104,6 @@ class KeysetPagination(CursorPagination):
         except (KeyError, ValueError, UnicodeError, ValidationError):
             raise NotFound(self.invalid_cursor_message) from None
         return Cursor(offset=0, reverse=reverse, position=position)
-
-
-def beyond(order: tuple[str, ...], position: tuple) -> Q:
-    """Rows strictly after ``position`` in ``order``: (a, b) > (x, y) spelled out, with a plain
-    bound on the first field so that the index range starts there."""
-    first, desc = order[0].lstrip("-"), order[0].startswith("-")
-    alternatives, equal = [], Q()
-    for field, value in zip(order, position, strict=True):
-        name = field.lstrip("-")
-        alternatives.append(equal & Q(**{f"{name}__{'lt' if field[0] == '-' else 'gt'}": value}))
-        equal &= Q(**{name: value})
-    bound = Q(**{f"{first}__{'lte' if desc else 'gte'}": position[0]})
-    return bound & reduce(operator.or_, alternatives)
 
 
 def _text(value) -> str:

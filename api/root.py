@@ -20,6 +20,7 @@ LINKS = {
     "sources": "api:source-list",
     "relations": "api:dossier-list",
     "changes": "api:changes",
+    "fixture": "api:fixture",
     "schema": "api:schema",
     "docs": "api:docs",
 }

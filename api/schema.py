@@ -1,10 +1,10 @@
 """The OpenAPI description of every answer the API gives, errors included.
 
 drf-spectacular documents the 200 of each operation; this adds what a client must also expect:
-404 for a record that is not there (or not published) and for a damaged page cursor, 400 for a
-filter the API refuses. A path's key is routed loosely (anything but a slash) so that a bad one
-is a JSON 404 from the view rather than the URL resolver's HTML page; the schema still states the
-key's exact form (the view's ``lookup_pattern``).
+404 for a record that is not there (or that readers may not see) and for a damaged page
+cursor, 400 for a filter the API refuses. A path's key is routed loosely (anything but a slash)
+so that a bad one is a JSON 404 from the view rather than the URL resolver's HTML page; the
+schema still states the key's exact form (the view's ``lookup_pattern``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 NOT_FOUND = OpenApiResponse(
     inline_serializer("NotFound", {"detail": serializers.CharField()}),
-    description="No such (published) record, or a damaged `cursor`.",
+    description="No such record (none a reader may see), or a damaged `cursor`.",
 )
 BAD_REQUEST = OpenApiResponse(
     {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},

@@ -3,9 +3,13 @@ to itself in the API (``url``) and to its public page (``html_url``) where it ha
 
 References name other records by their natural key (ISO code or slug) with a name for display;
 the referenced record's own resource is the authority for everything else about it, so a
-mirror keeps one copy of each record. References to claims name published claims only (the
-views prefetch them so), and citations carry the source, locator and excerpt (not the analyst's
-note, which the public site does not show either).
+mirror keeps one copy of each record. References to claims name visible claims only (the views
+prefetch them through ``relations.visibility``; a statement's event is asked of it), and
+citations carry the source, locator and excerpt (not the analyst's note, which the public site
+does not show either).
+
+Dates and sums read as on the pages, from ``relations.presentation``: ``date_display`` is the
+text a page shows ("late June 2010"), an agreement's ``value_display`` its compact sum ("$212m").
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from relations.dates import Precision
-from relations.dossiers import readable_date
+from core.dates import Precision
+from relations import presentation, visibility
 from relations.models import (
     Agreement,
     Country,
@@ -26,7 +30,6 @@ from relations.models import (
     Organisation,
     Position,
     Statement,
-    Status,
 )
 from sources.models import Source
 
@@ -82,7 +85,19 @@ class ReadableDate(serializers.Field):
     """A fuzzy date at its own precision, as the site shows it: "late June 2010"."""
 
     def to_representation(self, value: str) -> str:
-        return readable_date(value)
+        return presentation.readable_date(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class MoneyDisplay(serializers.Field):
+    """An agreement's value as the site shows it ("$212m", "IRR 40bn"); null without one."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, agreement: Agreement) -> str | None:
+        value = presentation.money(agreement.value_amount, agreement.value_currency)
+        return value.compact if value else None
 
 
 def precision() -> serializers.ChoiceField:
@@ -231,7 +246,7 @@ class SourceSerializer(serializers.ModelSerializer):
         ]
 
 
-# --- Claims (published only) --------------------------------------------------------------------
+# --- Claims (visible only) ----------------------------------------------------------------------
 DATE_FIELDS = ["date", "date_display", "date_lower", "date_upper", "date_precision"]
 STAMPS = ["created", "updated"]
 
@@ -243,7 +258,7 @@ class EventSerializer(serializers.ModelSerializer):
     countries = CountryRef(many=True, source="country_list")
     organisations = OrganisationRef(many=True, source="organisation_list")
     officials = SlugRef(many=True, source="official_list")
-    agreements = TitledRef(many=True, source="published_agreements")
+    agreements = TitledRef(many=True, source="agreement_list")
     citations = CitationSerializer(many=True, source="citation_list")
     url = SelfLink("event")
     html_url = PageLink()
@@ -271,6 +286,7 @@ class EventSerializer(serializers.ModelSerializer):
 class AgreementSerializer(serializers.ModelSerializer):
     date_display = ReadableDate(source="date")
     date_precision = precision()
+    value_display = MoneyDisplay(help_text='The value as the site writes it ("$212m").')
     countries = CountryRef(many=True, source="country_list")
     organisations = OrganisationRef(many=True, source="organisation_list")
     domains = SlugRef(many=True, source="domain_list")
@@ -289,6 +305,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             *DATE_FIELDS,
             "value_amount",
             "value_currency",
+            "value_display",
             "countries",
             "organisations",
             "domains",
@@ -304,7 +321,9 @@ class StatementSerializer(serializers.ModelSerializer):
     date_precision = precision()
     speaker = SlugRef(allow_null=True)
     speaker_organisation = OrganisationRef(allow_null=True)
-    event = serializers.SerializerMethodField(help_text="The event it was made at, if published.")
+    event = serializers.SerializerMethodField(
+        help_text="The event it was made at, if a reader may see it."
+    )
     countries = CountryRef(many=True, source="country_list")
     domains = SlugRef(many=True, source="domain_list")
     citations = CitationSerializer(many=True, source="citation_list")
@@ -330,11 +349,9 @@ class StatementSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TitledRef(allow_null=True))
     def get_event(self, statement: Statement) -> dict | None:
-        # A statement made at a draft event is public, the event not: it must not be named.
-        event = statement.event if statement.event_id else None
-        if event is None or event.status != Status.PUBLISHED:
-            return None
-        return TitledRef(event).data
+        # Words said at a draft event may be public, the event not: it must not be named.
+        event = visibility.event_of(statement)
+        return None if event is None else TitledRef(event).data
 
 
 class PositionSerializer(serializers.ModelSerializer):

@@ -1,7 +1,8 @@
 """The read-only API's resources: thin DRF viewsets over the public querysets.
 
-- Only what the public site shows: claims come from ``.published()``, and every reference to
-  another claim (an event's agreements, a statement's event) is restricted to published ones.
+- Only what the public site shows: claims, and every reference to another claim (an event's
+  agreements, a statement's event), come from ``relations.visibility``, the one rule of what a
+  reader may see; nothing here looks at a claim's status.
 - Records are looked up by their natural key, as on the site: ISO code (any case) or slug.
 - Lists are keyset pages (``api.pagination``) in an order that ends in a unique field, with
   related rows prefetched into lists: a page costs the same few queries for 1 or 100 records.
@@ -25,17 +26,15 @@ from rest_framework.permissions import AllowAny
 from api import serializers
 from api.pagination import KeysetPagination
 from api.schema import ApiSchema
+from relations import visibility
 from relations.filters import TimelineFilter
 from relations.models import (
     Agreement,
     Citation,
     Country,
     Domain,
-    Event,
     Official,
     Organisation,
-    Position,
-    Statement,
 )
 from sources.models import Source
 
@@ -71,6 +70,7 @@ def _list(relation: str, queryset, name: str) -> Prefetch:
 
 
 def citations() -> Prefetch:
+    # A visible claim's citations are all visible (``visibility``): no condition of their own.
     return Prefetch(
         "citations",
         queryset=Citation.objects.select_related("source")
@@ -169,9 +169,9 @@ TIMELINE_PARAMETERS = [
 
 @extend_schema_view(list=extend_schema(parameters=TIMELINE_PARAMETERS))
 class EventViewSet(PublicViewSet):
-    """Published events, filtered as the public timeline filters them (the same FilterSet)."""
+    """Visible events, filtered as the public timeline filters them (the same FilterSet)."""
 
-    queryset = Event.objects.published().prefetch_related(
+    queryset = visibility.events().prefetch_related(
         domains(),
         countries(),
         organisations(),
@@ -182,8 +182,8 @@ class EventViewSet(PublicViewSet):
         ),
         _list(
             "agreements",
-            Agreement.objects.published().only("id", "slug", "title").order_by("date_lower", "id"),
-            "published_agreements",
+            visibility.related(Agreement).only("id", "slug", "title").order_by("date_lower", "id"),
+            "agreement_list",
         ),
         citations(),
     )
@@ -196,13 +196,13 @@ class EventViewSet(PublicViewSet):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_ordering(self) -> tuple[str, ...]:
-        # The published-events index: (date_lower, id), either way, as the timeline pages.
+        # The visible events in index order (date_lower, id), either way, as the timeline pages.
         newest = self.request.query_params.get("order") == "newest"
         return ("-date_lower", "-id") if newest else ("date_lower", "id")
 
 
 class AgreementViewSet(PublicViewSet):
-    queryset = Agreement.objects.published().prefetch_related(
+    queryset = visibility.agreements().prefetch_related(
         countries(), organisations(), domains(), citations()
     )
     serializer_class = serializers.AgreementSerializer
@@ -210,7 +210,7 @@ class AgreementViewSet(PublicViewSet):
 
 class StatementViewSet(PublicViewSet):
     queryset = (
-        Statement.objects.published()
+        visibility.statements()  # not the joint words of an event a reader may not see
         .select_related("speaker", "speaker_organisation", "event")
         .defer("event__summary")
         .prefetch_related(countries(), domains(), citations())
@@ -221,6 +221,6 @@ class StatementViewSet(PublicViewSet):
 class PositionViewSet(PublicViewSet):
     """Posts officials held, in a state's government or an organisation."""
 
-    queryset = Position.objects.published().select_related("official", "country", "organisation")
+    queryset = visibility.positions().select_related("official", "country", "organisation")
     queryset = queryset.prefetch_related(citations())
     serializer_class = serializers.PositionSerializer

@@ -8,6 +8,9 @@ what makes ``dumpdata --natural-foreign`` slow). Lines are written by :mod:`exch
 Order is by natural key in code-point order (``COLLATE "C"`` on PostgreSQL, SQLite's binary
 order, Python's ``sorted``), so the same data gives the same bytes on any install. An export
 reads one snapshot (REPEATABLE READ on PostgreSQL): edits made while it runs are not half in it.
+
+A public export (no ``include_drafts``) leaves out every reference to a claim a reader may not
+see, as ``relations.visibility`` decides it (``claim_q``): it looks at no status itself.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Collate
 
 from exchange.selection import Selection
 from exchange.spec import SPECS, ModelSpec, key_field
-from relations.models import CLAIM_FIELDS, Citation, Status
+from relations import visibility
+from relations.models import CLAIM_FIELDS, Citation
 
 CHUNK_SIZE = 2000
 
@@ -71,31 +75,37 @@ class RowFetcher:
     def __init__(self, spec: ModelSpec, using: str, *, public: bool) -> None:
         self.spec = spec
         self.using = using
-        self.public = public  # leave out references to claims that are not published
+        self.public = public  # leave out references to claims a reader may not see
         self.lookups: list[str] = []
         self.hidden: list[int] = []  # positions of claim references a public export may hide
+        # Whether each such reference's target is visible: fetched after the fields, in the
+        # same query (the join to the target is there already for its key).
+        self.shown: dict[str, Case] = {}
         for f in spec.fields:
             if f.is_relation:
                 self.lookups.append(f"{f.name}__{key_field(f.related_model)}")
                 if public and f.name in spec.claim_refs:
                     self.hidden.append(len(self.lookups) - 1)
+                    self.shown[f"_shown_{f.name}"] = Case(
+                        When(visibility.claim_q(f.related_model, f"{f.name}__"), then=Value(True)),
+                        default=Value(False),
+                        output_field=BooleanField(),
+                    )
             else:
                 self.lookups.append(f.attname)
-        # Their targets' statuses, fetched after the fields.
-        self.statuses = [self.lookups[at].rsplit("__", 1)[0] + "__status" for at in self.hidden]
 
     def _values(self, row: tuple) -> tuple[int, list[Any]]:
         pk, *values = row
         if self.hidden:
             width = len(self.lookups)
-            for at, status in zip(self.hidden, values[width:], strict=True):
-                if status != Status.PUBLISHED:
+            for at, shown in zip(self.hidden, values[width:], strict=True):
+                if not shown:
                     values[at] = None
             del values[width:]
         return pk, values
 
     def _rows(self, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.values_list("pk", *self.lookups, *self.statuses)
+        return queryset.annotate(**self.shown).values_list("pk", *self.lookups, *self.shown)
 
     def _links(self, m2m: models.ManyToManyField, owners: models.QuerySet) -> models.QuerySet:
         """(owner id, target key) rows of one many-to-many field for the given owners."""
@@ -103,7 +113,7 @@ class RowFetcher:
         source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
         links = through._default_manager.using(self.using).filter(**{f"{source}__in": owners})
         if self.public and m2m.name in self.spec.claim_refs:
-            links = links.filter(**{f"{target}__status": Status.PUBLISHED})
+            links = links.filter(visibility.claim_q(m2m.related_model, f"{target}__"))
         return links.values_list(f"{source}_id", f"{target}__{key_field(m2m.related_model)}")
 
     def stream(self, queryset: models.QuerySet, chunk_size: int) -> Iterator[list[Any]]:

@@ -12,11 +12,13 @@ combined with AND) is a dossier's worth of data:
 
 A selection (the admin's "export selected") is step 3 alone, from the records picked.
 
-Without ``include_drafts`` only published claims are exported, and a reference to a claim that
-is not published is left out: a link from an event to a draft agreement is dropped, and a
-published statement made at a draft event is exported without the event (or, if it has no
-speaker either, a joint statement, not at all). Entities (countries, organisations...) have no
-status; the whole-KB export holds all of them, a slice those it refers to.
+Without ``include_drafts`` an export is public: it holds what a reader may see, as
+``relations.visibility`` decides it for every public surface (this module looks at no status):
+a reference to a claim a reader may not see is left out (a link from an event to a draft
+agreement; the draft event a statement was made at, see :mod:`exchange.export`), and a joint
+statement at a draft event is not exported at all. Entities (countries, organisations...) are
+reference records; the whole-KB export holds all of them, a slice those it refers to. With
+``include_drafts`` (a private export, for another install's editors) everything is exported.
 
 Every set is a lazy queryset (subqueries): nothing is materialised except the organisations'
 ancestors, a walk over a small table.
@@ -31,8 +33,9 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Q
 
+from core.dates import parse_fuzzy_date
 from exchange.spec import SPECS, ModelSpec
-from relations.dates import parse_fuzzy_date
+from relations import visibility
 from relations.models import (
     Agreement,
     Citation,
@@ -43,7 +46,6 @@ from relations.models import (
     Organisation,
     Position,
     Statement,
-    Status,
 )
 from sources.models import Source
 
@@ -153,23 +155,15 @@ class _Builder:
         return model._default_manager.using(self.using).all()
 
     def visible(self, model: type[models.Model]) -> models.QuerySet:
-        queryset = self.all(model)
-        return queryset if self.s.include_drafts else queryset.published()
-
-    def public_statement(self, prefix: str = "") -> Q:
-        """A published statement that can be shown: one made at an event that is not public
-        and said by no one else (a joint statement at a draft event) cannot. Joins, not
-        subqueries: an IN over a million ids is not hashed in PostgreSQL's default work_mem."""
-        return Q(**{f"{prefix}status": Status.PUBLISHED}) & (
-            Q(**{f"{prefix}speaker__isnull": False})
-            | Q(**{f"{prefix}speaker_organisation__isnull": False})
-            | Q(**{f"{prefix}event__isnull": True})
-            | Q(**{f"{prefix}event__status": Status.PUBLISHED})
-        )
+        """The claims of ``model`` the export may hold: all of them in a private export, else
+        those a reader may see (conditions on joins, not subqueries: an IN over a million ids
+        is not hashed in PostgreSQL's default work_mem)."""
+        if self.s.include_drafts:
+            return self.all(model)
+        return visibility.claims(model).using(self.using)
 
     def statements(self, condition: Q) -> models.QuerySet:
-        queryset = self.all(Statement).filter(condition)
-        return queryset if self.s.include_drafts else queryset.filter(self.public_statement())
+        return self.visible(Statement).filter(condition)
 
     def citations(self, claims: dict[str, models.QuerySet]) -> models.QuerySet:
         condition = Q(pk__in=[])
@@ -188,15 +182,15 @@ class _Builder:
             Agreement: self.visible(Agreement),
             Event: self.visible(Event),
             Statement: self.statements(Q()),
-            Citation: self.all(Citation) if self.s.include_drafts else self.public_citations(),
+            Citation: self.citations_visible(),
         }
         return {spec: by_model[spec.model] for spec in SPECS}
 
-    def public_citations(self) -> models.QuerySet:
-        published = Q(pk__in=[])
-        for kind in ("event", "agreement", "position"):
-            published |= Q(**{f"{kind}__status": Status.PUBLISHED})
-        return self.all(Citation).filter(published | self.public_statement("statement__"))
+    def citations_visible(self) -> models.QuerySet:
+        """Every citation the export may hold: those of the claims it may hold."""
+        if self.s.include_drafts:
+            return self.all(Citation)
+        return visibility.citations().using(self.using)
 
     # --- Slices and selections
     def lookup(self, model: type[models.Model], key: str, value: str) -> int:

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.db import models
 
-from relations.fields import FuzzyDateField
+from core.fields import FuzzyDateField
 from relations.models import (
     CLAIM_FIELDS,
     Agreement,
@@ -129,8 +129,8 @@ class ModelSpec:
 
     model: type[models.Model]
     key: tuple[str, ...]  # the natural key's fields, by name (a foreign key gives its own key)
-    # References to claims that an export without drafts leaves out when the claim is not
-    # published (a link to a draft agreement; the draft event a published statement was made at).
+    # References to claims that an export without drafts leaves out when a reader may not see
+    # the claim (a link to a draft agreement; the draft event a published statement was made at).
     claim_refs: tuple[str, ...] = ()
 
     @property

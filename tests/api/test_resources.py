@@ -24,7 +24,6 @@ from sources.models import Source
 from tests.api.conftest import LISTS, every_page, path
 from tests.factories import (
     AgreementFactory,
-    CitationFactory,
     EventFactory,
     OfficialFactory,
     OrganisationFactory,
@@ -63,7 +62,7 @@ def timeline_slugs(query: str) -> list[str]:
 @pytest.mark.sqlite
 def test_every_list_holds_every_public_record_and_each_links_to_itself(client, seed):
     root = client.get("/api/").json()
-    assert set(LISTS) | {"relations", "changes", "schema", "docs"} <= set(root)
+    assert set(LISTS) | {"relations", "changes", "fixture", "schema", "docs"} <= set(root)
     for name in LISTS:
         records = every_page(client, root[name] + "?per_page=100")
         key = "code" if name == "countries" else "slug"
@@ -89,6 +88,29 @@ def test_an_event_as_the_api_tells_it(client, seed, api_get):
     assert citation["locator"].startswith("note ")
     assert "note" not in citation  # the analyst's remark is not public
     assert event["html_url"].endswith("/events/2009-05-semashko-raei-jofeir-oil-project/")
+
+
+@pytest.mark.sqlite
+def test_dates_and_sums_read_as_the_pages_write_them(client, seed, api_get):
+    """``relations.presentation``'s text, as every page has it: the date at the precision of
+    its source, the sum as a reporter writes it (null when there is none)."""
+    loan = api_get("/api/agreements/central-bank-of-iran-loan-to-belarusneft-jofeir/")
+    assert (loan["value_amount"], loan["value_currency"]) == ("212000000.00", "USD")
+    assert loan["value_display"] == "$212m"
+    assert loan["date_display"] == "May 2009 – July 2010"
+    npt = api_get("/api/agreements/treaty-on-the-non-proliferation-of-nuclear-weapons/")
+    assert npt["value_display"] is None and npt["date_display"] == ""
+    event = api_get("/api/events/2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row/")
+    assert event["date_display"] == "late June 2010"
+    for amount, currency, display in (
+        (2_125_000_000, "USD", "$2.13bn"),  # half up, as the pages round it
+        (250_000, "USD", "$250,000"),  # under a million, in full
+        (40_000_000_000, "IRR", "IRR 40bn"),  # no common sign: the code first
+    ):
+        agreement = AgreementFactory(value_amount=amount, value_currency=currency, date="c. 2008")
+        shown = api_get(f"/api/agreements/{agreement.slug}/")
+        assert shown["value_display"] == display
+        assert shown["date_display"] == "c. 2008"
 
 
 @pytest.mark.sqlite
@@ -273,7 +295,8 @@ def test_the_browsable_api_renders(client, seed):
 
 # --- Constant queries per page ------------------------------------------------------------------
 def busy(n: int) -> None:
-    """``n`` more published events, agreements, statements... with every relation filled."""
+    """``n`` more published events, agreements, statements... with every relation filled (and
+    cited: the factories cite a published claim once, the statements here twice)."""
     for i in range(n):
         organisation, official = OrganisationFactory(), OfficialFactory()
         agreement = AgreementFactory(date="2009")
@@ -283,10 +306,8 @@ def busy(n: int) -> None:
         event.organisations.set([organisation])
         event.officials.set([official])
         event.agreements.set([agreement])
-        statement = StatementFactory(event=event, speaker=official)
+        statement = StatementFactory(event=event, speaker=official, citations=2)
         statement.countries.set(Country.objects.filter(code__in=["BY"]))
-        for claim in (event, agreement, statement):
-            CitationFactory(**{claim._meta.model_name: claim})
 
 
 LIST_QUERIES = {  # the most each list page may take, whatever its size

@@ -22,7 +22,6 @@ from tests.exchange.conftest import (
 )
 from tests.factories import (
     AgreementFactory,
-    CitationFactory,
     EventFactory,
     OfficialFactory,
     PositionFactory,
@@ -80,11 +79,14 @@ def test_the_same_data_inserted_in_another_order_exports_to_the_same_bytes():
         with rolled_back():
             slugs = ["b-event", "a-event", "c-event"]
             for slug in reversed(slugs) if reverse else slugs:
-                event = EventFactory(
-                    slug=slug, title=slug, countries=["IR", "BY"], domains=["energy", "economic"]
+                EventFactory(
+                    slug=slug,
+                    title=slug,
+                    countries=["IR", "BY"],
+                    domains=["energy", "economic"],
+                    citations__source=SourceFactory(slug=f"src-{slug}", title=slug),
+                    citations__locator="p. 1",
                 )
-                source = SourceFactory(slug=f"src-{slug}", title=slug)
-                CitationFactory(event=event, source=source, locator="p. 1")
             settle_times()
             return export()
 
@@ -95,20 +97,20 @@ def test_the_same_data_inserted_in_another_order_exports_to_the_same_bytes():
 
 @pytest.fixture
 def drafts():
-    """Published and draft claims, tangled: what a public export must leave out."""
-    draft_event = EventFactory(slug="draft-event", status=Status.DRAFT, countries=["BY", "IR"])
-    review_agreement = AgreementFactory(slug="review-agreement", status=Status.REVIEW)
-    public = EventFactory(slug="public-event", countries=["BY", "IR"])
+    """Published and draft claims, tangled: what a public export must leave out. Each is cited
+    once, by a source named after it ("s-draft-event")."""
+
+    def cited(factory, slug, **fields):
+        source = SourceFactory(slug=f"s-{slug}")
+        return factory(slug=slug, citations=1, citations__source=source, **fields)
+
+    draft_event = cited(EventFactory, "draft-event", status=Status.DRAFT, countries=["BY", "IR"])
+    review_agreement = cited(AgreementFactory, "review-agreement", status=Status.REVIEW)
+    public = cited(EventFactory, "public-event", countries=["BY", "IR"])
     public.agreements.set([review_agreement])
-    said_at_draft = StatementFactory(slug="said-at-draft", event=draft_event)
-    joint_at_draft = StatementFactory(
-        slug="joint-at-draft", event=draft_event, speaker=None, quote="Together."
-    )
-    draft_post = PositionFactory(slug="draft-post", status=Status.DRAFT)
-    for claim in (draft_event, review_agreement, public, said_at_draft, joint_at_draft, draft_post):
-        CitationFactory(
-            **{claim._meta.model_name: claim}, source=SourceFactory(slug=f"s-{claim.slug}")
-        )
+    cited(StatementFactory, "said-at-draft", event=draft_event)
+    cited(StatementFactory, "joint-at-draft", event=draft_event, speaker=None, quote="Together.")
+    cited(PositionFactory, "draft-post", status=Status.DRAFT)
     return public
 
 
@@ -124,6 +126,27 @@ def test_a_public_export_holds_no_draft_and_no_trace_of_one(drafts):
     assert {c["event"][0] for c in cited if c["event"]} == {"public-event"}
     assert Status.DRAFT not in {f.get("status") for f in fields.values()}
     assert Status.REVIEW not in {f.get("status") for f in fields.values()}
+
+
+def test_a_public_export_and_the_api_show_the_same_claims_links_and_citations(client, drafts):
+    """One rule for both (``relations.visibility``), worked out here by hand from the fixture:
+    the joint statement at the draft event goes with the event, the other words stay without
+    it, the link to the agreement in review goes."""
+    shown = {"event": {"public-event"}, "statement": {"said-at-draft"}}
+    text = export()
+    api = {}
+    for kind in ("event", "agreement", "statement", "position"):
+        listed = client.get(f"/api/{kind}s/?per_page=100").json()["results"]
+        api.update({r["slug"]: r for r in listed})
+        assert set(keys(text, f"relations.{kind}")) == shown.get(kind, set()), kind
+        assert {r["slug"] for r in listed} == shown.get(kind, set()), kind
+        assert client.get(f"/api/{kind}s/joint-at-draft/").status_code == 404
+    fields = {r["fields"].get("slug"): r["fields"] for r in records(text)}
+    assert fields["public-event"]["agreements"] == api["public-event"]["agreements"] == []
+    assert fields["said-at-draft"]["event"] is api["said-at-draft"]["event"] is None
+    cited = {r["fields"]["source"][0] for r in records(text) if r["model"] == "relations.citation"}
+    assert cited == {c["source"]["slug"] for r in api.values() for c in r["citations"]}
+    assert cited == {"s-public-event", "s-said-at-draft"}
 
 
 def test_drafts_are_exported_when_asked_for(drafts):
@@ -147,8 +170,12 @@ def test_a_relation_slice_carries_what_it_refers_to_and_loads_into_an_empty_data
 ):
     with rolled_back():
         load_seed()
-        elsewhere = EventFactory(slug="us-ru-talks", countries=["US", "RU"], domains=["nuclear"])
-        CitationFactory(event=elsewhere, source=SourceFactory(slug="us-ru-source"))
+        EventFactory(
+            slug="us-ru-talks",
+            countries=["US", "RU"],
+            domains=["nuclear"],
+            citations__source=SourceFactory(slug="us-ru-source"),
+        )
         text = export(relation="by-ir")
         everything = export()
     assert "us-ru" not in text and "us-ru-talks" in everything
@@ -196,10 +223,8 @@ def test_slices_by_country_domain_dates_and_ids_combine_with_and(seed):
 def test_a_statement_chosen_for_its_pair_brings_its_event_even_outside_the_dates():
     with rolled_back():
         old = EventFactory(slug="old-meeting", date="1999", countries=["BY", "IR"])
-        CitationFactory(event=old)
         words = StatementFactory(slug="words", date="2009", event=old)
         words.countries.set(Event.objects.get(slug="old-meeting").countries.all())
-        CitationFactory(statement=words)
         text = export(relation="by-ir", lower="2009")
     assert keys(text, "relations.statement") == ["words"]
     assert keys(text, "relations.event") == ["old-meeting"]  # it refers to it
@@ -236,8 +261,12 @@ def test_the_command_writes_a_file_and_a_summary_and_no_progress_bar_off_a_termi
 def test_a_published_statement_with_nobody_but_a_draft_event_is_withheld_with_its_citations():
     with rolled_back():
         event = EventFactory(status=Status.REVIEW)
-        joint = StatementFactory(slug="joint", event=event, speaker=None)
-        CitationFactory(statement=joint, source=SourceFactory(slug="joint-source"))
+        StatementFactory(
+            slug="joint",
+            event=event,
+            speaker=None,
+            citations__source=SourceFactory(slug="joint-source"),
+        )
         text = export()
         assert Statement.objects.filter(slug="joint", status=Status.PUBLISHED).exists()
     assert "joint" not in text.replace("joint-source", "")
