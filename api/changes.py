@@ -1,48 +1,48 @@
-"""The changes feed: what changed in the public data since a moment, so that a mirror can stay in
-step without downloading everything again.
+"""The changes feed: what changed in the public data, in the order it became visible, so that a
+mirror can stay in step without downloading everything again.
 
-    GET /api/changes/?since=2026-01-01T00:00:00Z
-    {"next": ".../api/changes/?since=2026-01-03T09:12:44.123456Z&after=event.5121", "resume": …,
+    GET /api/changes/?since=2026-01-01T00:00:00Z        (a first poll)
+    GET /api/changes/?after=5121                        (every later one: copy next/resume)
+    {"next": ".../api/changes/?after=5221", "resume": ".../api/changes/?after=5221",
      "results": [{"model": "event", "key": "2010-06-…", "action": "created", "at": "…",
-                  "url": ".../api/events/2010-06-…/"}, …]}
+                  "url": ".../api/events/2010-06-…/", "renamed_from": null}, …]}
 
-It is read from django-simple-history's tables (one per model, a row per save or delete, in
-the order they were made), as the public sees them:
+Order. Entries come in the order of the change log (``exchange.changelog``): every history row
+is numbered once its transaction has committed, so a change that commits after a reader's
+position is always numbered after it, however long its transaction ran or whenever its history
+is dated. ``after`` is such a number; ``since`` starts at the first row numbered at or after a
+moment. ``at`` is when the change was made (its history date), which is not the feed's order.
+
+Meaning. Each history row reads as the public saw it, asking ``relations.visibility`` about
+the stored state (this module looks at no editorial status itself):
 
 - reference data (countries, domains, organisations, officials, sources) is always public:
   a row is "created", "updated" or "deleted" as it says;
-- a claim (event, agreement, statement, position) exists for the public only while published:
-  publishing it is "created", an edit while published "updated", unpublishing or deleting it
-  while published "deleted" (withdrawn), and anything done to a draft or a claim in review
-  nothing at all: a draft never appears here, not even its key;
-- a change of key (a slug edited) is "deleted" under the old key, then "created" under the new;
-- a citation added, changed or removed is "updated" for its claim, if that claim is published
-  now; a claim published or withdrawn is also "updated" for the published records that name it
-  (an event for its agreements, a statement for the event it was made at).
+- a claim exists for the public only while visible: becoming visible is "created", an edit
+  while visible "updated", ceasing to be (unpublished, deleted) "deleted", and anything done
+  to a draft or a claim in review nothing at all: a draft never appears, not even its key;
+- a change of key is "deleted" under the old key, then "created" under the new one, which
+  carries ``renamed_from``: the old key, so that a mirror can rename rather than re-create;
+- a citation added, changed, moved or removed is "updated" for its claim (both, if moved) when
+  that claim is visible now;
+- a claim that becomes visible or stops being so (or is renamed) is also "updated" for the
+  visible records that name it: an event for its agreements; a statement for the event it was
+  made at, and a joint statement (said by the event's parties together) is "created" or
+  "deleted" with its event, since it is visible only with it.
 
-Rows are read in (history_date, table, history_id) order, one query per table, and merged, so
-a page costs the same dozen or so queries at any depth. ``next`` and ``resume`` carry the last
-row read (``since`` and ``after``): ``next`` while more rows are waiting, ``resume`` always, for
-the next poll. A page may hold fewer entries than ``per_page`` (or none) when the rows it read
-were drafts' edits; keep following ``next``. Changes are not collapsed: a record changed three
-times appears three times, and applying the entries in order leaves a mirror as the API is.
-
-Loads that bypass the ORM (``generate_kb``, ``loaddata`` with raw saves, SQL) write no history,
-so they are not in the feed. A claim whose first history row is an edit (it was loaded that
-way) has no earlier state to compare with: it is "created" if the edit leaves it published,
-and nothing otherwise, since it cannot be told from a draft that never was public.
+What other records a row touches is read as they are now (a citation's claim, a statement's
+event): a mirror fetches each record as it is now anyway, and a later row says what changed
+since. A page costs the same few queries at any depth: the log rows, then two per history
+table on the page, and one per kind of record named.
 """
 
 from __future__ import annotations
 
-import datetime
-import heapq
-from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Model, OuterRef, Q, Subquery
+from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -53,215 +53,254 @@ from rest_framework.views import APIView
 
 from api.schema import BAD_REQUEST
 from api.serializers import api_url
-from relations.models import (
-    Agreement,
-    Citation,
-    Country,
-    Domain,
-    Event,
-    Official,
-    Organisation,
-    Position,
-    Statement,
-    Status,
-)
-from sources.models import Source
+from exchange import changelog
+from exchange.models import Change
+from relations import visibility
+from relations.models import Citation, Event, Statement
 
-PUBLISHED = Status.PUBLISHED
-CLAIMS: dict[str, type[Model]] = {
-    "event": Event,
-    "agreement": Agreement,
-    "statement": Statement,
-    "position": Position,
+TABLES: dict[str, type[models.Model]] = changelog.LOGGED
+CLAIMS = {kind: TABLES[kind] for kind in ("event", "agreement", "statement", "position")}
+REFERENCE = {
+    kind: TABLES[kind] for kind in ("country", "domain", "organisation", "official", "source")
 }
-REFERENCE: dict[str, type[Model]] = {
-    "country": Country,
-    "domain": Domain,
-    "organisation": Organisation,
-    "official": Official,
-    "source": Source,
-}
-# Every history table the feed reads, by the name that orders it after history_date.
-TABLES: dict[str, type[Model]] = dict(sorted({**CLAIMS, **REFERENCE, "citation": Citation}.items()))
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 100, 1000
-AFTER = rf"^(?:{'|'.join(TABLES)})\.[0-9]{{1,18}}$"
+
+Row = dict[str, Any]
 
 
-# --- Reading the history tables -----------------------------------------------------------------
-@dataclass(frozen=True, order=True)
-class Mark:
-    """A place in the feed: a history row's date, table and id (the table's and id's zero
-    values mean "from the start of ``at``")."""
-
-    at: datetime.datetime
-    table: str = ""
-    history_id: int = 0
-
-    def query(self) -> dict[str, str]:
-        params = {"since": _iso(self.at)}
-        if self.table:
-            params["after"] = f"{self.table}.{self.history_id}"
-        return params
+def _state_fields(model: type[models.Model]) -> list[str]:
+    """A record's stored state as visibility may need it: every column but long texts."""
+    long = (models.TextField, models.JSONField)
+    return [f.attname for f in model._meta.concrete_fields if not isinstance(f, long)]
 
 
-def _iso(moment: datetime.datetime) -> str:
-    text = moment.astimezone(datetime.UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z"
+STATE = {kind: _state_fields(model) for kind, model in TABLES.items()}
+KEY = {kind: "code" if kind == "country" else "slug" for kind in TABLES}
+HISTORY = ["history_id", "history_type", "history_date"]
 
 
-def _key_field(table: str) -> str:
-    return "code" if table == "country" else "slug"
+# --- Reading the log and the history tables -----------------------------------------------------
+def read_page(after: int, size: int) -> tuple[list[Row], bool, int]:
+    """The history rows numbered after ``after`` (up to ``size``, in log order), whether more
+    are waiting, and the position of the last one read. Each row has ``kind`` and ``before``
+    (its record's previous history row, or None)."""
+    log = Change.objects.filter(seq__gt=after).order_by("seq")
+    entries = list(log.values_list("seq", "kind", "history_id")[: size + 1])
+    more = len(entries) > size
+    entries = entries[:size]
+    wanted: dict[str, list[int]] = {}
+    for _, kind, history_id in entries:
+        wanted.setdefault(kind, []).append(history_id)
+    found = {kind: history_rows(kind, ids) for kind, ids in wanted.items()}
+    # A log row whose history row was purged since (history clean-up) reads as nothing.
+    rows = [found[kind][hid] for _, kind, hid in entries if hid in found[kind]]
+    return rows, more, entries[-1][0] if entries else after
 
 
-def read_rows(table: str, mark: Mark, limit: int) -> list[dict[str, Any]]:
-    """Up to ``limit`` history rows of ``table`` after ``mark``, each with what its record was
-    just before it (the previous row's type, key and status), in feed order."""
-    history = TABLES[table].history.model
-    rows = history.objects.filter(history_date__gte=mark.at)
-    if mark.table and table < mark.table:
-        rows = rows.filter(history_date__gt=mark.at)
-    elif mark.table == table:
-        rows = rows.filter(
-            Q(history_date__gt=mark.at) | Q(history_date=mark.at, history_id__gt=mark.history_id)
-        )
-    fields = ["history_id", "history_date", "history_type", "id"]
-    if table == "citation":
-        fields += [f"{kind}_id" for kind in Citation.claim_fields]
-    else:
-        earlier = (
-            history.objects.filter(id=OuterRef("id"))
-            .filter(
-                Q(history_date__lt=OuterRef("history_date"))
-                | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
-            )
-            .order_by("-history_date", "-history_id")
-        )
-        key = _key_field(table)
-        fields += [key, "prev_type", "prev_key"]
-        previous = {
-            "prev_type": Subquery(earlier.values("history_type")[:1]),
-            "prev_key": Subquery(earlier.values(key)[:1]),
-        }
-        if table in CLAIMS:
-            fields += ["status", "prev_status"]
-            previous["prev_status"] = Subquery(earlier.values("status")[:1])
-        rows = rows.annotate(**previous)
-    rows = rows.order_by("history_date", "history_id").values(*fields)[:limit]
-    return [{**row, "table": table} for row in rows]
+def history_rows(kind: str, ids: list[int]) -> dict[int, Row]:
+    """These history rows of ``kind``, by history id, each with its record's previous row."""
+    history = TABLES[kind].history.model
+    fields = [*STATE[kind], *HISTORY]
+    earlier = (
+        history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+        .order_by("-history_id")
+        .values("history_id")[:1]
+    )
+    rows = {
+        row["history_id"]: {**row, "kind": kind}
+        for row in history.objects.filter(history_id__in=ids)
+        .annotate(previous=Subquery(earlier))
+        .values(*fields, "previous")
+    }
+    wanted = [row["previous"] for row in rows.values() if row["previous"]]
+    previous = {
+        row["history_id"]: row
+        for row in history.objects.filter(history_id__in=wanted).values(*fields)
+    }
+    for row in rows.values():
+        row["before"] = previous.get(row.pop("previous"))
+    return rows
 
 
-def _mark(row: dict[str, Any]) -> Mark:
-    return Mark(row["history_date"], row["table"], row["history_id"])
+# --- Visibility of stored states ----------------------------------------------------------------
+def visible(kind: str, state: Row | None, events: dict[int, Row]) -> bool:
+    """Whether a record in the stored ``state`` is visible, as relations.visibility decides.
+    A statement is judged with its event in the state ``events`` gives (none: as if it had no
+    event, which is what a missing or deleted event amounts to)."""
+    if state is None:
+        return False
+    instance = TABLES[kind](**{name: state[name] for name in STATE[kind]})
+    if kind == "statement" and instance.event_id is not None:
+        event = events.get(instance.event_id)
+        if event is None:
+            instance.event_id = None
+        else:
+            instance.event = Event(**{name: event[name] for name in STATE["event"]})
+    return visibility.is_visible(instance)
 
 
-def read_page(mark: Mark, size: int) -> tuple[list[dict[str, Any]], bool]:
-    """The next ``size`` rows of all tables after ``mark``, and whether more are waiting."""
-    per_table = [read_rows(table, mark, size + 1) for table in TABLES]
-    merged = list(islice(heapq.merge(*per_table, key=_mark), size + 1))
-    return merged[:size], len(merged) > size
+def current_events(rows: list[Row]) -> dict[int, Row]:
+    """The events that the statements' rows name, as they are now (one query)."""
+    ids = {
+        state["event_id"]
+        for row in rows
+        if row["kind"] == "statement"
+        for state in (row, row["before"])
+        if state is not None and state["event_id"] is not None
+    }
+    if not ids:
+        return {}
+    return {e["id"]: e for e in Event.objects.filter(id__in=ids).values(*STATE["event"])}
 
 
 # --- Rows as the public sees them ---------------------------------------------------------------
-def _entry(model: str, key: str, action: str, at: datetime.datetime) -> dict[str, Any]:
-    return {"model": model, "key": key, "action": action, "at": at}
+def _entry(model: str, key: str, action: str, row: Row, renamed_from: str | None = None) -> Row:
+    return {
+        "model": model,
+        "key": key,
+        "action": action,
+        "at": row["history_date"],
+        "renamed_from": renamed_from,
+    }
 
 
-def public_changes(row: dict[str, Any]) -> list[dict[str, Any]]:
+def transition(row: Row, events: dict[int, Row]) -> tuple[bool, bool, str]:
+    """(visible before the row, visible after it, the key before it)."""
+    kind, history_type, before_row = row["kind"], row["history_type"], row["before"]
+    key = row[KEY[kind]]
+    if kind in CLAIMS:
+        now = history_type != "-" and visible(kind, row, events)
+        if history_type == "-":
+            before = visible(kind, row, events)  # the state it was deleted in
+        elif history_type == "+":
+            before = False
+        else:  # a claim loaded without history has no earlier state: never public before
+            before = before_row is not None and before_row["history_type"] != "-"
+            before = before and visible(kind, before_row, events)
+    else:
+        now, before = history_type != "-", history_type != "+"
+    # Before the row, the record (if visible) had its previous row's key; a deletion's row
+    # holds the state it was deleted in.
+    earlier = before and history_type != "-" and before_row is not None
+    return before, now, before_row[KEY[kind]] if earlier else key
+
+
+def public_changes(row: Row, events: dict[int, Row]) -> list[Row]:
     """What one history row of a claim or of reference data means to the public (maybe
     nothing). Citations are read apart (``cited_changes``)."""
-    table, kind, at = row["table"], row["history_type"], row["history_date"]
-    key, old_key = row[_key_field(table)], row["prev_key"]
-    if table in CLAIMS:
-        now = kind != "-" and row["status"] == PUBLISHED
-        if kind == "-":
-            before = row["status"] == PUBLISHED
-            old_key = key
-        elif kind == "+":
-            before = False
-        else:
-            before = row["prev_type"] not in (None, "-") and row["prev_status"] == PUBLISHED
-    else:
-        now, before = kind != "-", kind != "+"
-        old_key = key if kind == "-" or old_key is None else old_key
+    kind = row["kind"]
+    before, now, old_key = transition(row, events)
+    key = row[KEY[kind]]
     if before and now and old_key != key:
-        return [_entry(table, old_key, "deleted", at), _entry(table, key, "created", at)]
+        return [_entry(kind, old_key, "deleted", row), _entry(kind, key, "created", row, old_key)]
     if before and now:
-        return [_entry(table, key, "updated", at)]
+        return [_entry(kind, key, "updated", row)]
     if now:
-        return [_entry(table, key, "created", at)]
+        return [_entry(kind, key, "created", row)]
     if before:
-        return [_entry(table, old_key, "deleted", at)]
+        return [_entry(kind, old_key, "deleted", row)]
     return []
 
 
-def cited_changes(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """For each citation row (by history_id), "updated" for its claim if that is published now.
-    One query per kind of claim cited."""
-    wanted: dict[str, set[int]] = {}
+def cited_changes(rows: list[Row]) -> dict[int, list[Row]]:
+    """For each citation row (by history id), "updated" for the claim it cites, and for the
+    one it cited before if it moved, when that claim is visible now. One query per kind."""
+    cited: dict[int, list[tuple[str, int]]] = {}
     for row in rows:
-        for kind in Citation.claim_fields:
-            if row.get(f"{kind}_id"):
-                wanted.setdefault(kind, set()).add(row[f"{kind}_id"])
+        claims = [
+            (kind, state[f"{kind}_id"])
+            for state in (row, row["before"])
+            if state is not None
+            for kind in Citation.claim_fields
+            if state[f"{kind}_id"] is not None
+        ]
+        cited[row["history_id"]] = list(dict.fromkeys(claims))
+    wanted: dict[str, set[int]] = {}
+    for claims in cited.values():
+        for kind, claim_id in claims:
+            wanted.setdefault(kind, set()).add(claim_id)
     slugs = {
-        kind: dict(CLAIMS[kind].objects.published().filter(id__in=ids).values_list("id", "slug"))
+        kind: dict(visibility.claims(CLAIMS[kind]).filter(id__in=ids).values_list("id", "slug"))
         for kind, ids in wanted.items()
     }
-    entries = {}
+    by_row = {r["history_id"]: r for r in rows}
+    return {
+        history_id: [
+            _entry(kind, slugs[kind][claim_id], "updated", by_row[history_id])
+            for kind, claim_id in claims
+            if claim_id in slugs[kind]
+        ]
+        for history_id, claims in cited.items()
+    }
+
+
+def dependent_changes(rows: list[Row], events: dict[int, Row]) -> dict[int, list[Row]]:
+    """Entries for the records that name a claim whose visibility or key changed in a row:
+    the visible events that link an agreement, the statements made at an event (one query
+    per kind)."""
+    changed: dict[str, list[Row]] = {"agreement": [], "event": []}
     for row in rows:
-        kind = next((k for k in Citation.claim_fields if row.get(f"{k}_id")), None)
-        slug = slugs.get(kind, {}).get(row.get(f"{kind}_id")) if kind else None
-        if slug:
-            entries[row["history_id"]] = [_entry(kind, slug, "updated", row["history_date"])]
+        if row["kind"] in changed:
+            before, now, old_key = transition(row, events)
+            if before != now or (now and old_key != row[KEY[row["kind"]]]):
+                changed[row["kind"]].append(row)
+    found: dict[int, list[Row]] = {}
+    if changed["agreement"]:
+        links = Event.agreements.through.objects.filter(
+            agreement_id__in={row["id"] for row in changed["agreement"]}
+        ).filter(visibility.claim_q(Event, "event__"))
+        naming: dict[int, list[str]] = {}
+        for agreement_id, slug in links.values_list("agreement_id", "event__slug"):
+            naming.setdefault(agreement_id, []).append(slug)
+        for row in changed["agreement"]:
+            found[row["history_id"]] = [
+                _entry("event", slug, "updated", row) for slug in sorted(naming.get(row["id"], []))
+            ]
+    if changed["event"]:
+        statements = Statement.objects.filter(
+            event_id__in={row["id"] for row in changed["event"]}
+        ).values(*STATE["statement"])
+        made_at: dict[int, list[Row]] = {}
+        for statement in sorted(statements, key=lambda s: s["slug"]):
+            made_at.setdefault(statement["event_id"], []).append(statement)
+        for row in changed["event"]:
+            found[row["history_id"]] = _statement_changes(row, made_at.get(row["id"], []), events)
+    return found
+
+
+def _statement_changes(row: Row, statements: list[Row], events: dict[int, Row]) -> list[Row]:
+    """What an event's row means for the statements made at it: each judged with the event
+    as it was before the row and after it."""
+    before, now, _ = transition(row, events)
+    event_id = row["id"]
+    then = {event_id: row["before"] if row["history_type"] != "-" else row} if before else {}
+    after = {event_id: row} if now else {}
+    entries = []
+    for statement in statements:
+        was, is_ = visible("statement", statement, then), visible("statement", statement, after)
+        action = "updated" if was and is_ else "created" if is_ else "deleted" if was else None
+        if action:
+            entries.append(_entry("statement", statement["slug"], action, row))
     return entries
 
 
-# Records whose representation names a claim of another kind, so that its visibility shows in
-# theirs: an event lists its published agreements, a statement names its event if published.
-DEPENDENTS = {
-    "agreement": lambda ids: Event.agreements.through.objects.filter(
-        agreement_id__in=ids, event__status=PUBLISHED
-    ).values_list("agreement_id", "event__slug"),
-    "event": lambda ids: (
-        Statement.objects.published().filter(event_id__in=ids).values_list("event_id", "slug")
-    ),
-}
-DEPENDENT_KIND = {"agreement": "event", "event": "statement"}
-
-
-def dependent_changes(rows: list[dict[str, Any]], entries: dict[int, list[dict[str, Any]]]) -> None:
-    """Add "updated" entries for the published records that name a claim whose visibility
-    changed in ``rows`` (one query per kind)."""
-    changed: dict[str, set[int]] = {}
-    for row in rows:
-        if row["table"] in DEPENDENTS:
-            actions = {e["action"] for e in entries.get((row["table"], row["history_id"]), [])}
-            if actions & {"created", "deleted"}:
-                changed.setdefault(row["table"], set()).add(row["id"])
-    for table, ids in changed.items():
-        named: dict[int, list[str]] = {}
-        for claim_id, slug in sorted(DEPENDENTS[table](ids), key=lambda pair: pair[1]):
-            named.setdefault(claim_id, []).append(slug)
-        kind = DEPENDENT_KIND[table]
-        for row in rows:
-            if row["table"] == table and row["id"] in named:
-                slot = entries[(table, row["history_id"])]
-                slot += [_entry(kind, s, "updated", row["history_date"]) for s in named[row["id"]]]
-
-
-def page_entries(request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def page_entries(request: Request | None, rows: list[Row]) -> list[Row]:
     """The rows' public entries, in row order, each with its API URL (none for deletions)."""
-    entries: dict[tuple[str, int], list[dict[str, Any]]] = {
-        (row["table"], row["history_id"]): public_changes(row)
+    events = current_events(rows)
+    entries: dict[tuple[str, int], list[Row]] = {
+        (row["kind"], row["history_id"]): public_changes(row, events)
         for row in rows
-        if row["table"] != "citation"
+        if row["kind"] != "citation"
     }
-    citations = [row for row in rows if row["table"] == "citation"]
-    for history_id, cited in cited_changes(citations).items():
+    for history_id, cited in cited_changes([r for r in rows if r["kind"] == "citation"]).items():
         entries[("citation", history_id)] = cited
-    dependent_changes(rows, entries)
+    dependents = dependent_changes(rows, events)
     result = []
     for row in rows:
-        for entry in entries.get((row["table"], row["history_id"]), []):
+        slot = entries[(row["kind"], row["history_id"])]
+        if row["kind"] in ("agreement", "event"):
+            slot += dependents.get(row["history_id"], [])
+        for entry in slot:
             deleted = entry["action"] == "deleted"
             entry["url"] = None if deleted else api_url(request, entry["model"], entry["key"])
             result.append(entry)
@@ -278,25 +317,37 @@ class Moment(serializers.DateTimeField):
 
 
 class ChangesQuery(serializers.Serializer):
-    since = Moment(
-        help_text="ISO 8601; entries made at or after it (UTC unless an offset is given)."
-    )
     after = serializers.RegexField(
-        AFTER,
+        r"^[0-9]{1,18}$",
         required=False,
-        help_text="Continue after this row of `since` (`table.id`): copy it from `next`.",
+        help_text="Continue after this position: copy it from `next` or `resume`.",
+    )
+    since = Moment(
+        required=False,
+        help_text="Where a first poll starts: the first change that became visible at or after "
+        "this moment (ISO 8601, UTC unless an offset is given). Ignored with `after`.",
     )
     per_page = serializers.IntegerField(
         min_value=1, max_value=MAX_PER_PAGE, default=DEFAULT_PER_PAGE, help_text="Rows per page."
     )
+
+    def validate(self, data):
+        if "after" not in data and "since" not in data:
+            raise serializers.ValidationError(
+                {"since": ["Give `since` (a moment) or `after` (a position from `resume`)."]}
+            )
+        return data
 
 
 class ChangeSerializer(serializers.Serializer):
     model = serializers.ChoiceField(choices=[*CLAIMS, *REFERENCE])
     key = serializers.CharField(help_text="Its natural key: ISO code or slug.")
     action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
-    at = serializers.DateTimeField()
+    at = serializers.DateTimeField(help_text="When the change was made (not the feed's order).")
     url = serializers.URLField(allow_null=True, help_text="The record now; null if deleted.")
+    renamed_from = serializers.CharField(
+        allow_null=True, help_text="On the `created` half of a change of key: the old key."
+    )
 
 
 class ChangesPageSerializer(serializers.Serializer):
@@ -306,7 +357,8 @@ class ChangesPageSerializer(serializers.Serializer):
 
 
 class ChangesView(APIView):
-    """Changes to the public data since a moment: created, updated, deleted (withdrawn)."""
+    """Changes to the public data in the order they became visible: created, updated, deleted
+    (withdrawn)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -318,25 +370,22 @@ class ChangesView(APIView):
         query = ChangesQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        mark = Mark(data["since"])
-        if data.get("after"):
-            table, history_id = data["after"].split(".")
-            mark = Mark(data["since"], table, int(history_id))
+        waiting = changelog.sequence()
+        after = int(data["after"]) if "after" in data else changelog.position_at(data["since"])
         size = data["per_page"]
-        rows, more = read_page(mark, size)
-        last = _mark(rows[-1]) if rows else mark
+        rows, more, last = read_page(after, size)
         resume = self._link(request, last, size)
         return Response(
             {
-                "next": resume if more else None,
+                "next": resume if more or waiting else None,
                 "resume": resume,
                 "results": page_entries(request, rows),
             }
         )
 
     @staticmethod
-    def _link(request: Request, mark: Mark, size: int) -> str:
-        params = mark.query()
+    def _link(request: Request, after: int, size: int) -> str:
+        params = {"after": str(after)}
         if size != DEFAULT_PER_PAGE:
             params["per_page"] = str(size)
         return request.build_absolute_uri(f"{reverse('api:changes')}?{urlencode(params)}")

@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 from api import views
 from api.changes import ChangesView
 from api.dossiers import DossierViewSet
+from api.fixture import FixtureView
 from api.root import RootView
 
 app_name = "api"
@@ -34,6 +35,7 @@ router.register("relations", DossierViewSet, basename="dossier")
 urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("changes/", ChangesView.as_view(), name="changes"),
+    path("fixture/", FixtureView.as_view(), name="fixture"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,

@@ -24,10 +24,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from core.dates import FuzzyDate, parse_fuzzy_date
+from core.fields import FuzzyDateField
 from exchange.report import Report
 from exchange.spec import TIMESTAMPS, ModelSpec
-from relations.dates import FuzzyDate, parse_fuzzy_date
-from relations.fields import FuzzyDateField
 from relations.models import CLAIM_FIELDS, Citation
 
 MISSING = object()

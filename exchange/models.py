@@ -1,5 +1,6 @@
-"""Imports made through the admin: the uploaded file kept server-side under a token until it
-is confirmed, and afterwards the record of who imported what, when, with what result."""
+"""Imports made through the admin (the uploaded file kept server-side under a token until it is
+confirmed, then the record of who imported what, when, with what result); the change log that
+orders the changes feed; and where a mirror stands in a source's feed."""
 
 from __future__ import annotations
 
@@ -59,3 +60,47 @@ class Import(models.Model):
 
     def forget_file(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+class Change(models.Model):
+    """One history row of an exchanged model, in the order it became visible.
+
+    Database triggers on every history table add a row here for each history row inserted, in
+    the inserting transaction (so ORM saves, ``import_kb``'s set-based history, raw SQL: all of
+    them). ``seq`` is given later, by :func:`exchange.changelog.sequence`, to rows whose
+    transaction has committed: the feed's order is the order of ``seq``. See
+    ``exchange/changelog.py`` for why that loses nothing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=16)  # the feed's name of the model: "event", "citation"…
+    history_id = models.BigIntegerField()
+    seq = models.BigIntegerField(null=True, unique=True)
+    sequenced = models.DateTimeField(null=True)  # when seq was given (for ``since=``)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="exchange_change_waiting"
+            ),
+            models.Index(fields=["sequenced"], name="exchange_change_sequenced"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} history {self.history_id} (#{self.seq})"
+
+
+class MirrorState(models.Model):
+    """Where a mirror (``manage.py mirror_kb``) stands in a source site's changes feed."""
+
+    source = models.CharField(max_length=300, unique=True, help_text="The source site's URL.")
+    after = models.BigIntegerField(
+        null=True, blank=True, help_text="The feed position applied last."
+    )
+    since = models.DateTimeField(
+        null=True, blank=True, help_text="Where to start when no position is kept yet."
+    )
+    synced = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"mirror of {self.source} at {self.after}"

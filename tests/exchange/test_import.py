@@ -7,6 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from exchange import changelog
+from exchange.models import Change
 from relations.models import Agreement, Citation, Country, Domain, Event, Position, Status
 from sources.models import Source
 from tests.exchange.conftest import export, rolled_back, write
@@ -75,6 +77,22 @@ def test_an_export_loads_into_an_empty_database_with_history_and_again_changes_n
     assert total.unchanged == again.records
     assert event.history.count() == 1  # nothing was written the second time
     assert export() == seed_file.read_text()
+
+
+def test_the_history_it_writes_is_in_the_change_log_retimed_records_too(seed_file, run_import):
+    """A retimed record's content is the same but an export writes its times: a mirror
+    following the changes feed must hear of it. Every history row the import writes set-based
+    is in the change log that orders the feed."""
+    report = run_import(seed_file)
+    reason = "import_kb seed.json"
+    retimed = Domain.history.filter(history_change_reason=reason, history_type="~")
+    assert retimed.count() == report.counts["relations.domain"].retimed == 6
+    for kind, model in changelog.LOGGED.items():
+        written = set(
+            model.history.filter(history_change_reason=reason).values_list("history_id", flat=True)
+        )
+        logged = Change.objects.filter(kind=kind, history_id__in=written)
+        assert set(logged.values_list("history_id", flat=True)) == written, kind
 
 
 def test_a_dry_run_says_what_would_happen_and_writes_nothing(seed_file):
