@@ -45,7 +45,8 @@ from random import Random
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from relations.dates import MONTH_NAMES, parse_fuzzy_date
+from core.cache import bump
+from core.dates import MONTH_NAMES, parse_fuzzy_date
 from relations.models import (
     Agreement,
     Citation,
@@ -1391,6 +1392,9 @@ def delete_generated(seed: int, using: str = DEFAULT_DB_ALIAS) -> None:
     Hand-made rows get what Django's ``on_delete`` would give them: their citations of and
     links to generated claims go, a statement made at a generated event loses the event, and
     a protected reference (a hand-made post held in a generated organisation...) stops it.
+
+    All or nothing. Raw SQL sends no signals: the knowledge-base version is bumped here, on
+    commit.
     """
     connection = connections[using]
     q = connection.ops.quote_name
@@ -1402,7 +1406,7 @@ def delete_generated(seed: int, using: str = DEFAULT_DB_ALIAS) -> None:
     def column(table: Table, name: str) -> str:
         return q(table.model._meta.get_field(name).column)
 
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=using), connection.cursor() as cursor:
 
         def rows_referring(table: Table, name: str, target: Table, not_generated: bool) -> int:
             sub, params = generated(target)
@@ -1460,6 +1464,7 @@ def delete_generated(seed: int, using: str = DEFAULT_DB_ALIAS) -> None:
         for table in (STATEMENT, EVENT, AGREEMENT, POSITION, SOURCE, OFFICIAL, ORGANISATION):
             sub, params = generated(table)
             cursor.execute(f"DELETE FROM {q(table.db_table)} WHERE {q('slug')} LIKE %s", params)
+        bump(using)
 
 
 @dataclass
@@ -1483,7 +1488,7 @@ def generate(
     batch_size: int = DEFAULT_BATCH_SIZE,
     using: str = DEFAULT_DB_ALIAS,
     progress: Callable[[int], None] | None = None,
-    status: Callable[[str], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> Report:
     """Generate ``events`` events and everything around them, in one transaction."""
     if events < 0:
@@ -1496,7 +1501,7 @@ def generate(
         raise GenerationError(
             "relations/generator.py does not fill these columns yet: " + ", ".join(missing)
         )
-    say = status or (lambda message: None)
+    say = say or (lambda message: None)
     started = time.monotonic()
     connection = connections[using]
     executor = MigrationExecutor(connection)
@@ -1552,6 +1557,8 @@ def generate(
             sink.close(abort=True)
             raise
         sink.close()
+        # COPY and bulk_create send no signals: readers' caches are told here, on commit.
+        bump(using)
         copy_seconds = dict(getattr(sink, "seconds", {}))
         if postgresql:
             with connection.cursor() as cursor:

@@ -28,7 +28,7 @@ from django.db import models
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import ModelInstanceLoader
 
-from relations.fields import sync_bounds
+from core.fields import sync_bounds
 from relations.models import Citation, Country, Domain, Event, Official, Organisation, Status
 from sources.models import Source
 

@@ -37,6 +37,14 @@ class SourceFactory(DjangoModelFactory):
     published = "2010"
 
 
+class DomainFactory(DjangoModelFactory):
+    class Meta:
+        model = Domain
+
+    slug = factory.Sequence(lambda n: f"domain-{n}")
+    name = factory.Sequence(lambda n: f"Domain {n}")
+
+
 class OrganisationFactory(DjangoModelFactory):
     class Meta:
         model = Organisation
@@ -54,17 +62,38 @@ class OfficialFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Official {n}")
 
 
+class CitationFactory(DjangoModelFactory):
+    class Meta:
+        model = Citation
+
+    source = factory.SubFactory(SourceFactory)
+    locator = factory.Sequence(lambda n: f"p. {n}")
+
+
 class ClaimFactory(DjangoModelFactory):
+    """Claims are published by default, and a published claim is cited (the product refuses
+    one without a citation): ``citations=2`` gives two, ``citations__locator="note 7"`` sets
+    the citation's fields, and ``citations=0`` leaves a claim uncited (a draft's normal state;
+    for a published one, only to test the refusal)."""
+
     status = Status.PUBLISHED
 
     class Meta:
         abstract = True
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def citations(self, create, extracted, **kwargs):
+        if not create:
+            return
+        count = extracted if extracted is not None else int(self.status == Status.PUBLISHED)
+        for _ in range(count):
+            CitationFactory(**{self._meta.model_name: self}, **kwargs)
 
 
 class EventFactory(ClaimFactory):
     class Meta:
         model = Event
-        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Event {n}")
     date = "May 2007"
@@ -105,11 +134,3 @@ class PositionFactory(ClaimFactory):
     official = factory.SubFactory(OfficialFactory)
     title = "Foreign Minister"
     country = factory.LazyFunction(lambda: country("BY"))
-
-
-class CitationFactory(DjangoModelFactory):
-    class Meta:
-        model = Citation
-
-    source = factory.SubFactory(SourceFactory)
-    locator = factory.Sequence(lambda n: f"p. {n}")

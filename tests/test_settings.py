@@ -10,8 +10,12 @@ ROOT = settings.BASE_DIR
 STRONG_KEY = "k" * 30 + "-production-secret-0123456789abcdef"
 
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
 def manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    unset = {"SECRET_KEY", "DEBUG", "REDIS_URL"}
+    environment = {k: v for k, v in os.environ.items() if k not in unset}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -31,9 +35,21 @@ def test_check_deploy_is_clean_with_production_settings():
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="relata.example.org",
+        REDIS_URL=REDIS_URL,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_cache_of_its_own_in_each_process():
+    result = manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="relata.example.org",
+    )
+    assert result.returncode != 0
+    assert "Set REDIS_URL" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

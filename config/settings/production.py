@@ -1,13 +1,22 @@
 """Production: every secret from the environment, HTTPS only, `check --deploy` clean."""
 
-from config.env import env_bool, env_int
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_str
 from config.settings.base import *  # noqa: F403
 
 # base.py already refuses to start without SECRET_KEY; refuse a short or dev one too.
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-")):  # noqa: F405
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
+
+# Cached public answers are keyed by the knowledge-base version, read through this cache: a
+# cache of its own in each process would let one worker serve what another has just changed
+# (core.cache). Refuse it rather than serve stale pages.
+if not env_str("REDIS_URL", ""):
+    raise ImproperlyConfigured(
+        "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): production needs a cache shared by "
+        "every worker process, or edits would reach some of them and not others."
+    )
 
 DEBUG = False
 

@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from core import cache as kb
 from relations.models import Citation, Event, Status
-from tests.factories import CitationFactory, EventFactory, OfficialFactory, SourceFactory, domain
+from tests.factories import EventFactory, OfficialFactory, SourceFactory, domain
 
 pytestmark = pytest.mark.django_db
 
@@ -131,8 +132,7 @@ def test_analysts_and_editors_never_reach_users_or_groups(client, make_user, url
 
 
 def test_analyst_cannot_publish(analyst):
-    event = EventFactory(status=Status.DRAFT)
-    CitationFactory(event=event)
+    event = EventFactory(status=Status.DRAFT, citations=1)
     # The status choices leave out "published"...
     response = analyst.post(ADD, with_citation(event_form(status="published"), SourceFactory()))
     assert "status" in response.context["adminform"].form.errors
@@ -172,7 +172,6 @@ def test_analyst_deletes_drafts_but_not_published_records(analyst):
 
 def test_analyst_can_correct_a_published_event_but_not_unpublish_it(analyst):
     event = EventFactory()
-    CitationFactory(event=event)
     data = change_form(analyst, event) | {"title": "Corrected title", "status": "draft"}
     analyst.post(reverse("admin:relations_event_change", args=[event.pk]), data)
     event.refresh_from_db()
@@ -180,8 +179,8 @@ def test_analyst_can_correct_a_published_event_but_not_unpublish_it(analyst):
 
 
 def test_editor_publishes_only_cited_claims_and_names_those_without(editor):
-    cited, uncited = EventFactory(status="review"), EventFactory(status="review", title="Bare")
-    CitationFactory(event=cited)
+    cited = EventFactory(status="review", citations=1)
+    uncited = EventFactory(status="review", title="Bare")
     response = editor.post(
         CHANGELIST,
         {"action": "publish", "_selected_action": [cited.pk, uncited.pk]},
@@ -196,8 +195,7 @@ def test_editor_publishes_only_cited_claims_and_names_those_without(editor):
 
 
 def test_a_published_claim_cannot_lose_its_last_citation(editor):
-    event = EventFactory()
-    CitationFactory(event=event)
+    event = EventFactory()  # with one citation
     data = change_form(editor, event) | {"citations-0-DELETE": "on"}
     response = editor.post(reverse("admin:relations_event_change", args=[event.pk]), data)
     assert "cannot be published without a citation" in response.content.decode()
@@ -216,10 +214,34 @@ def test_editor_deletes_published_records(editor):
     assert not Event.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("action", "before", "after"),
+    [("publish", "review", "published"), ("unpublish", "published", "draft")],
+)
+def test_a_status_action_is_all_or_nothing(editor, monkeypatch, action, before, after):
+    events = [EventFactory(status=before, citations=1) for _ in range(3)]
+    save = Event.save
+    saved = []
+
+    def fail_on_the_third(self, *args, **kwargs):
+        saved.append(self.pk)
+        if len(saved) == 3:
+            raise RuntimeError("the database went away")
+        save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Event, "save", fail_on_the_third)
+    with pytest.raises(RuntimeError):
+        editor.post(CHANGELIST, {"action": action, "_selected_action": [e.pk for e in events]})
+    monkeypatch.undo()
+    assert len(saved) == 3  # two saved, then the failure...
+    assert set(Event.objects.values_list("status", flat=True)) == {before}  # ...and rolled back
+    editor.post(CHANGELIST, {"action": action, "_selected_action": [e.pk for e in events]})
+    assert set(Event.objects.values_list("status", flat=True)) == {after}
+
+
 # --- Nothing is lost --------------------------------------------------------------------------
 def test_a_stale_edit_is_refused_and_the_first_kept(client, make_user):
     event = EventFactory(title="Original")
-    CitationFactory(event=event)
     first, second = make_user("Analyst"), make_user("Editor")
     client.force_login(first)
     firsts_form = change_form(client, event)
@@ -239,7 +261,6 @@ def test_a_stale_edit_is_refused_and_the_first_kept(client, make_user):
 
 def test_editor_reverts_an_edit_from_history(editor):
     event = EventFactory(title="Right")
-    CitationFactory(event=event)
     url = reverse("admin:relations_event_change", args=[event.pk])
     editor.post(url, change_form(editor, event) | {"title": "Wrong"})
     event.refresh_from_db()
@@ -273,7 +294,8 @@ def test_a_deleted_event_is_recovered_with_its_links_and_citations(editor):
     event = EventFactory(countries=["BY", "IR"], domains=["energy", "economic"])
     event.officials.add(official)
     event.save()  # history records the links as they stand
-    citation = CitationFactory(event=event, locator="note 7")
+    [citation] = event.citations.all()
+    locator = citation.locator
     pk, slug = event.pk, event.slug
     editor.post(reverse("admin:relations_event_delete", args=[pk]), {"post": "yes"})
     assert not Event.objects.filter(pk=pk).exists()
@@ -289,7 +311,7 @@ def test_a_deleted_event_is_recovered_with_its_links_and_citations(editor):
     assert {c.code for c in event.countries.all()} == {"BY", "IR"}
     assert {d.slug for d in event.domains.all()} == {"energy", "economic"}
     assert list(event.officials.all()) == [official]
-    assert list(event.citations.values_list("locator", flat=True)) == ["note 7"]
+    assert list(event.citations.values_list("locator", flat=True)) == [locator]
 
 
 def test_analyst_cannot_recover(analyst):
@@ -335,6 +357,19 @@ def test_changelist_filters(editor, query, expected):
     assert titles == expected
 
 
+@pytest.mark.parametrize("value", ["foo", "1800s", "2030s", "1949", "20105"])
+def test_a_date_filter_not_offered_is_ignored_with_a_message_not_an_error(editor, value):
+    EventFactory(title="Energy talks", date="2010")
+    response = editor.get(f"{CHANGELIST}?date={value}")
+    assert response.status_code == HTTPStatus.OK
+    assert {e.title for e in response.context["cl"].result_list} == {"Energy talks"}
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        f"The date filter “{value}” was ignored: choose a decade from 1950s to 2020s, or a "
+        "year in one of them."
+    ]
+
+
 def test_deleting_an_event_with_statements_is_refused_not_a_crash(editor):
     from tests.factories import StatementFactory
 
@@ -362,3 +397,108 @@ def test_export_selection_as_a_fixture_brings_citations_and_sources(editor, seed
     assert models[0] == "sources.source"  # what the citations refer to comes first
     event = next(r for r in records if r["model"] == "relations.event")
     assert "pk" not in event and event["fields"]["countries"] == [["BY"], ["IR"]]
+
+
+# --- Readers' caches --------------------------------------------------------------------------
+@pytest.fixture
+def bumps(django_capture_on_commit_callbacks):
+    """``bumps(write)``: whether ``write`` raised the knowledge-base version that keys every
+    cached public answer. It may do so only once its transaction commits."""
+
+    def run(write) -> bool:
+        before = kb.version()
+        with django_capture_on_commit_callbacks() as callbacks:
+            write()
+        assert kb.version() == before, "the version moved before the commit"
+        for callback in callbacks:
+            callback()
+        return kb.version() != before
+
+    return run
+
+
+def change(client, claim, **fields):
+    url = reverse("admin:relations_event_change", args=[claim.pk])
+    return client.post(url, change_form(client, claim) | fields)
+
+
+def test_editing_a_published_event_refreshes_readers_caches(editor, bumps):
+    event = EventFactory()
+    assert bumps(lambda: change(editor, event, title="Corrected"))
+    event.refresh_from_db()
+    assert event.title == "Corrected"
+
+
+def test_a_drafts_edits_leave_readers_caches_warm(analyst, bumps):
+    source = SourceFactory()
+    assert not bumps(lambda: analyst.post(ADD, with_citation(event_form(), source)))
+    event = Event.objects.get()
+    assert not bumps(lambda: change(analyst, event, title="Still a draft"))
+    assert not bumps(
+        lambda: analyst.post(
+            CHANGELIST, {"action": "submit_for_review", "_selected_action": [event.pk]}
+        )
+    )
+    assert not bumps(
+        lambda: analyst.post(reverse("admin:relations_event_delete", args=[event.pk]), {"post": 1})
+    )
+    assert not Event.objects.exists()  # each write did happen
+
+
+def test_a_published_events_citation_refreshes_readers_caches(editor, bumps):
+    event = EventFactory()
+    data = change_form(editor, event)
+    data |= {
+        "citations-TOTAL_FORMS": "2",
+        "citations-1-source": SourceFactory().pk,
+        "citations-1-locator": "p. 9",
+    }
+    url = reverse("admin:relations_event_change", args=[event.pk])
+    assert bumps(lambda: editor.post(url, data))
+    assert event.citations.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("action", "before"),
+    [("publish", "review"), ("unpublish", "published"), ("delete_selected", "published")],
+)
+def test_actions_that_change_what_readers_see_refresh_their_caches(editor, bumps, action, before):
+    events = [EventFactory(status=before, citations=1) for _ in range(2)]
+    data = {"action": action, "_selected_action": [e.pk for e in events], "post": "yes"}
+    assert bumps(lambda: editor.post(CHANGELIST, data))
+    if action == "delete_selected":
+        assert not Event.objects.exists()
+    else:
+        assert not Event.objects.filter(status=before).exists()
+
+
+def test_deleting_reverting_and_recovering_refresh_readers_caches(editor, bumps):
+    event = EventFactory(title="Right")
+    change(editor, event, title="Wrong")
+    original = event.history.order_by("history_date").first()
+    revert_url = reverse("admin:relations_event_simple_history", args=[event.pk, original.pk])
+    form = editor.get(revert_url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    event.refresh_from_db()
+    data |= {"_change_history": "1", "loaded_updated": event.updated.isoformat()}
+    assert bumps(lambda: editor.post(revert_url, data))
+    event.refresh_from_db()
+    assert event.title == "Right"
+
+    delete_url = reverse("admin:relations_event_delete", args=[event.pk])
+    assert bumps(lambda: editor.post(delete_url, {"post": "yes"}))
+    record = Event.history.get(id=event.pk, history_type="-")
+    recover_url = reverse("admin:relations_event_recover", args=[record.history_id])
+    assert bumps(lambda: editor.post(recover_url))
+    assert Event.objects.filter(pk=event.pk, status=Status.PUBLISHED).exists()
+
+
+def test_editing_reference_data_refreshes_readers_caches(client, django_user_model, bumps):
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "pw"))
+    source = SourceFactory(title="Old title")
+    url = reverse("admin:sources_source_change", args=[source.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    assert bumps(lambda: client.post(url, data | {"title": "New title"}))
+    source.refresh_from_db()
+    assert source.title == "New title"

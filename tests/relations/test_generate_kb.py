@@ -15,12 +15,15 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Max, Min, Q
 
-from relations.dates import parse_fuzzy_date
+from core import cache as kb
+from core.dates import parse_fuzzy_date
 from relations.generator import (
     AGREEMENT,
     EVENT,
     LAST_DAY,
     STATEMENT,
+    GenerationError,
+    delete_generated,
     slug_prefix,
     unfilled_columns,
 )
@@ -263,6 +266,45 @@ def test_the_generator_fills_every_column_of_its_tables():
     assert unfilled_columns() == []
     assert slug_prefix(3, EVENT) == "g3-ev-"
     assert {slug_prefix(1, t) for t in (AGREEMENT, STATEMENT)} == {"g1-agr-", "g1-st-"}
+
+
+# --- Readers' caches ------------------------------------------------------------------------
+@pytest.mark.sqlite
+def test_generating_and_replacing_refresh_readers_caches(django_capture_on_commit_callbacks):
+    """COPY, bulk_create and delete_generated's raw SQL send no signals: each run bumps the
+    knowledge-base version itself, once its transaction commits."""
+    for replace in (False, True):
+        before = kb.version()
+        with django_capture_on_commit_callbacks() as callbacks:
+            generate(events=20, seed=3, replace=replace)
+        assert kb.version() == before  # not before the commit
+        for callback in callbacks:
+            callback()
+        assert kb.version() > before
+
+
+@pytest.mark.sqlite
+def test_delete_generated_is_all_or_nothing_and_refreshes_readers_caches(
+    django_capture_on_commit_callbacks,
+):
+    generate(events=20, seed=3)
+    cited = Citation.objects.filter(event__slug__startswith="g3-ev-").count()
+    source = Source.objects.filter(slug__startswith="g3-src-").first()
+    mine = Event.objects.create(slug="hand-made", title="Hand-made", date="2010")
+    mine_cites = Citation.objects.create(event=mine, source=source)
+    before = kb.version()
+    refused = pytest.raises(GenerationError, match="Hand-made claims cite sources")
+    with django_capture_on_commit_callbacks(execute=True), refused:
+        delete_generated(3)
+    # The generated claims' citations were deleted before the refusal: rolled back with it.
+    assert Citation.objects.filter(event__slug__startswith="g3-ev-").count() == cited
+    assert kb.version() == before
+
+    mine_cites.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_generated(3)
+    assert not generated(Event, 3).exists()
+    assert kb.version() > before
 
 
 # --- Any database: the bulk_create path on SQLite -------------------------------------------

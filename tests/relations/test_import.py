@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core import cache as kb
 from relations.models import Citation, Event, Status
 from relations.resources import EventResource
 from sources.models import Source
@@ -523,3 +524,42 @@ def test_confirm_writes_nothing_if_the_data_changed_since_the_preview(sources, a
     analyst_client.post(PROCESS_URL, confirm_form_inputs(preview))
     assert snapshot() == before
     assert not imported()
+
+
+# --- Readers' caches ----------------------------------------------------------------------------
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``committed(write)``: the write's result, and whether the knowledge-base version (the
+    key of every cached public answer) moved once the write committed."""
+
+    def run(write):
+        before = kb.version()
+        with django_capture_on_commit_callbacks(execute=True):
+            result = write()
+        return result, kb.version() != before
+
+    return run
+
+
+def test_importing_new_drafts_leaves_readers_caches_warm(sources, analyst_client, committed):
+    preview, changed = committed(lambda: upload(analyst_client, GOOD))
+    assert not changed
+    _, changed = committed(lambda: analyst_client.post(PROCESS_URL, confirm_form_inputs(preview)))
+    assert not changed  # drafts: readers see nothing new
+    assert len(imported()) == 3
+
+
+def test_an_import_that_changes_a_published_event_refreshes_readers_caches(
+    sources, client, editor, committed
+):
+    client.force_login(editor)
+    event = EventFactory(slug="2010-07-icro-cultural-week", title="Old title")
+    preview, changed = committed(lambda: upload(client, GOOD))
+    assert not changed  # the preview's writes are rolled back, and its bump with them
+    _, changed = committed(lambda: client.post(PROCESS_URL, confirm_form_inputs(preview)))
+    assert changed
+    event.refresh_from_db()
+    assert (event.title, event.status) == (
+        "ICRO and the Belarus ministry plan a cultural week",
+        Status.DRAFT,
+    )

@@ -225,12 +225,21 @@ def test_natural_keys_round_trip():
     assert Citation.objects.get_by_natural_key(*citation.natural_key()) == citation
 
 
+def test_the_factories_cite_every_published_claim_as_the_product_requires():
+    for factory in (EventFactory, AgreementFactory, StatementFactory, PositionFactory):
+        assert factory().citations.count() == 1
+        assert factory(status="draft").citations.count() == 0
+    for model in (Event, Agreement, Statement, Position):
+        assert not model.objects.published().uncited().exists()
+
+
 def test_citations_for_claims_of_several_kinds_in_one_query(django_assert_num_queries):
-    event, statement = EventFactory(), StatementFactory()
-    cited = [CitationFactory(event=event), CitationFactory(statement=statement)]
-    CitationFactory(agreement=AgreementFactory())
+    event, statement = EventFactory(citations=2), StatementFactory(citations=1)
+    cited = [*event.citations.all(), *statement.citations.all()]
+    AgreementFactory(citations=1)  # not asked for
     with django_assert_num_queries(1):
         assert list(Citation.objects.for_claims([event, statement])) == cited
+    assert len(cited) == 3
 
 
 def test_string_forms_read_well():

@@ -15,7 +15,8 @@ seed that already has rows is refused unless --replace is given, which deletes t
 
 On PostgreSQL rows go in with COPY (one million events take a few minutes); on other
 databases with bulk_create, which suits a few thousand events. The logic lives in
-``relations.generator``.
+``relations.generator``. The knowledge-base version is bumped on commit, so every cached public
+answer is recomputed; generated rows have no history and stay out of the API's changes feed.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class Command(BaseCommand):
             dynamic_ncols=True,
         )
 
-        def status(message: str) -> None:
+        def say(message: str) -> None:
             if verbosity > 0 and show_bar:
                 bar.write(message, file=stream)  # above the bar, not through it
             elif verbosity > 0:
@@ -87,7 +88,7 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 using=options["database"],
                 progress=bar.update,
-                status=status,
+                say=say,
             )
         except GenerationError as error:
             raise CommandError(str(error)) from error
