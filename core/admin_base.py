@@ -172,7 +172,10 @@ class ContentAdmin(SimpleHistoryAdmin):
         # POST to it: reverting is an editor's act, so check it here.
         if request.method == "POST" and not self.has_change_history_permission(request):
             raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        # In one transaction, as the change form is: the stale-edit check locks the row
+        # (select_for_update), which outside a transaction is an error (a 500 on every revert).
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     # --- Recover deleted
     def get_urls(self):

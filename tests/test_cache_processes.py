@@ -23,10 +23,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 
 from core import cache as kb_cache
+from exchange.models import Import
 from relations.models import Domain, Event, Status
 from tests.factories import EventFactory
 
@@ -175,7 +178,8 @@ def data(db):
     return events
 
 
-def test_every_write_path_is_seen_by_every_process(servers, data, admin_client):
+def test_every_write_path_is_seen_by_every_process(servers, data, admin_client, settings, tmp_path):
+    settings.EXCHANGE_UPLOAD_DIR = tmp_path / "uploads"
     warm(servers)
     assert_in_step(servers, "start")
 
@@ -204,10 +208,36 @@ def test_every_write_path_is_seen_by_every_process(servers, data, admin_client):
     event.save()
     assert_in_step(servers, "an edit of a published event")
 
-    # A deletion.
+    # A deletion in the admin, then its recovery from history.
     warm(servers)
-    Event.objects.get(pk=data[1].pk).delete()
-    assert_in_step(servers, "a deletion")
+    deleted = data[1]
+    delete_url = reverse("admin:relations_event_delete", args=[deleted.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == HTTPStatus.FOUND
+    assert not Event.objects.filter(pk=deleted.pk).exists()
+    assert_in_step(servers, "a deletion in the admin")
+    warm(servers)
+    record = Event.history.get(id=deleted.pk, history_type="-")
+    admin_client.post(reverse("admin:relations_event_recover", args=[record.history_id]))
+    assert Event.objects.filter(pk=deleted.pk).exists()
+    assert_in_step(servers, "recovering a deleted event")
+
+    # A revert to an earlier version from the admin's history.
+    warm(servers)
+    event = Event.objects.get(pk=data[0].pk)
+    first = event.history.order_by("history_date").first()
+    revert_url = reverse("admin:relations_event_simple_history", args=[event.pk, first.pk])
+    form = admin_client.get(revert_url).context["adminform"].form
+    values = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    event.refresh_from_db()
+    values |= {"_change_history": "1", "loaded_updated": event.updated.isoformat()}
+    event.title = "Nordic talks, retitled"
+    event.save()
+    assert_in_step(servers, "a change to revert")
+    warm(servers)
+    values["loaded_updated"] = Event.objects.get(pk=event.pk).updated.isoformat()
+    assert admin_client.post(revert_url, values).status_code == HTTPStatus.FOUND
+    assert Event.objects.get(pk=event.pk).title == "Nordic talks 1"
+    assert_in_step(servers, "a revert")
 
     # A new official (a negative look-up answered earlier must not stick).
     warm(servers)
@@ -216,10 +246,24 @@ def test_every_write_path_is_seen_by_every_process(servers, data, admin_client):
     Official.objects.create(slug="not-yet-here", name="Newly Here")
     assert_in_step(servers, "a new official")
 
-    # import_kb: bulk SQL, no signals.
+    # The admin's fixture import (upload, dry run, confirm): bulk SQL, no signals.
     warm(servers)
-    call_command("import_kb", str(ROOT / "fixtures" / "belarus-iran-2010.json"), no_progress=True)
-    assert_in_step(servers, "import_kb")
+    seed = ROOT / "fixtures" / "belarus-iran-2010.json"
+    upload = SimpleUploadedFile("seed.json", seed.read_bytes())
+    assert admin_client.post(
+        reverse("admin:exchange_import_add"), {"file": upload}
+    ).status_code == (HTTPStatus.FOUND)
+    token = Import.objects.latest("created").token
+    admin_client.post(reverse("admin:exchange_import_confirm", args=[token]))
+    assert Event.objects.filter(slug__startswith="2008-06-nam").exists()
+    assert_in_step(servers, "the admin's fixture import")
+
+    # import_kb --update of a file that retitles a published event.
+    warm(servers)
+    edited = tmp_path / "edited.json"
+    edited.write_text(seed.read_text().replace("NAM Ministerial Conference", "NAM Conference"))
+    call_command("import_kb", str(edited), update=True, no_progress=True, stdout=io.StringIO())
+    assert_in_step(servers, "import_kb --update")
 
     # generate_kb and its --replace (delete_generated): bulk SQL, no history.
     warm(servers)

@@ -32,6 +32,9 @@ MARKERS = {
     "statement": "QXDRAFTSTATEMENTMARKER",
     "position": "QXDRAFTPOSITIONMARKER",
     "citation": "QXDRAFTCITATIONMARKER",
+    # A published statement made jointly (no speaker) at the draft event: without its event it
+    # would be attributed to no one, so it is as hidden as the event (relations.visibility).
+    "joint": "QXJOINTATDRAFTMARKER",
 }
 
 
@@ -123,6 +126,18 @@ def make_drafts(status):
     )
     published.countries.set([by, ir])
     CitationFactory(source=Source.objects.get(slug=SOURCE), statement=published, locator="x")
+
+    joint = StatementFactory(
+        status=Status.PUBLISHED,
+        quote=f"{MARKERS['joint']} we act together",
+        speaker=None,
+        event=event,
+        date="late June 2010",
+        citations=0,
+    )
+    joint.countries.set([by, ir])
+    joint.domains.set(event.domains.all())
+    cite("j", statement=joint)
     return event, agreement
 
 
@@ -184,3 +199,12 @@ def test_published_claims_still_show_beside_the_drafts(client, seed):
     )
     assert f"/events/{TRADE_EVENT}/" in client.get("/countries/by/").content.decode()
     assert "/events/" in client.get(f"/agreements/{LOAN}/").content.decode()
+
+
+def test_a_joint_statement_shows_once_its_event_is_published(client, seed):
+    """...and the joint statement above is hidden for its event's sake, not for good."""
+    event, _ = make_drafts(Status.DRAFT)
+    event.status = Status.PUBLISHED
+    event.save()
+    for url in ("/relations/by-ir/", f"/sources/{SOURCE}/", event.get_absolute_url()):
+        assert MARKERS["joint"] in client.get(url).content.decode(), url
