@@ -29,7 +29,7 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.dates import OPEN_LOWER, OPEN_UPPER, parse_fuzzy_date
+from core.dates import OPEN_LOWER, OPEN_UPPER, long_date, parse_fuzzy_date
 from core.fields import FuzzyDateField
 
 
@@ -258,7 +258,7 @@ def date_reading(text: str) -> str:
         return "unreadable"
 
     def day(value):
-        return "open" if value in (OPEN_LOWER, OPEN_UPPER) else f"{value.day} {value:%B %Y}"
+        return "open" if value in (OPEN_LOWER, OPEN_UPPER) else long_date(value)
 
     bounds = (
         day(fuzzy.lower)

@@ -99,6 +99,13 @@ MONTH_NAMES: tuple[str, ...] = (
     "December",
 )
 
+
+def long_date(day: date) -> str:
+    """'21 June 2010', whatever the process locale: how a single day is written everywhere
+    (reader pages through relations.presentation, the admin's reading of a date)."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 _MONTH_NUMBERS: dict[str, int] = {
     **{name.lower(): number for number, name in enumerate(MONTH_NAMES, start=1)},
     **{name[:3].lower(): number for number, name in enumerate(MONTH_NAMES, start=1)},

@@ -19,6 +19,8 @@ The decisions:
   code ("212,000,000 USD") for titles and exports.
 - **Organisations** are named mid-sentence with "the" where English wants it ("the Non-Aligned
   Movement", but "Belarusneft").
+- **A single day** is "21 June 2010" (``core.dates.long_date``, which the admin, in ``core``,
+  shares).
 - **Links** to public pages are reversed once per URL pattern and filled in (``url``): a busy
   dossier links some 600 pages.
 - **Footnote markers** are numbered by first use on a page (``relations.footnotes``); a marker
@@ -27,7 +29,6 @@ The decisions:
 
 from __future__ import annotations
 
-import datetime
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,7 +39,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from core.dates import MONTH_NAMES, OPEN_LOWER, OPEN_UPPER, FuzzyDate, Precision, parse_fuzzy_date
+from core.dates import (
+    OPEN_LOWER,
+    OPEN_UPPER,
+    FuzzyDate,
+    Precision,
+    long_date,
+    parse_fuzzy_date,
+)
 
 
 # --- Dates ------------------------------------------------------------------------------------
@@ -52,11 +60,6 @@ class When:
 
     def __str__(self) -> str:
         return self.text
-
-
-def long_date(day: datetime.date) -> str:
-    """'21 June 2010', whatever the process locale."""
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def machine_date(fuzzy: FuzzyDate) -> str:

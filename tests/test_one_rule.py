@@ -135,7 +135,7 @@ DEFINITIONS = {
     "machine_date": ("relations/presentation.py", "a <time datetime> value"),
     "datetime_attribute": ("relations/presentation.py", "a <time datetime> value"),
     "_machine_date": ("relations/presentation.py", "a <time datetime> value"),
-    "long_date": ("relations/presentation.py", "how a day reads"),
+    "long_date": ("core/dates.py", "how a day reads"),
     "url_for": ("relations/presentation.py", "a public page's URL"),
     "dossier_url": ("relations/presentation.py", "a dossier's URL"),
     "organisation_name": ("relations/presentation.py", "how an organisation is named"),
