@@ -182,7 +182,7 @@ class EventViewSet(PublicViewSet):
         ),
         _list(
             "agreements",
-            visibility.related(Agreement).only("id", "slug", "title").order_by("date_lower", "id"),
+            visibility.claims(Agreement).only("id", "slug", "title").order_by("date_lower", "id"),
             "agreement_list",
         ),
         citations(),

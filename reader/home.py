@@ -1,8 +1,17 @@
 from django.views.generic import TemplateView
 
+from core import cache
 from relations import visibility
 from relations.models import Country
 from sources.models import Source
+
+
+def counts() -> dict[str, int]:
+    return {
+        "countries": Country.objects.current().count(),
+        "events": visibility.events().count(),
+        "sources": Source.objects.count(),
+    }
 
 
 class HomeView(TemplateView):
@@ -12,9 +21,7 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["counts"] = {
-            "countries": Country.objects.current().count(),
-            "events": visibility.events().count(),
-            "sources": Source.objects.count(),
-        }
+        # Counting a million events on every visit costs more than the page: cached under the
+        # knowledge-base version, like every public answer.
+        context["counts"] = cache.answer("home-counts", counts)
         return context

@@ -396,7 +396,7 @@ def matching_event_ids(words: str, using: str = "default") -> QuerySet:
     expression index from migration 0008 whose expression is exactly the one compiled here.
     Elsewhere (the SQLite demo): a plain case-insensitive substring match.
     """
-    statements = visibility.related(Statement).filter(event__isnull=False)
+    statements = visibility.claims(Statement).filter(event__isnull=False)
     if connections[using].vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 

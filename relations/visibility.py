@@ -15,7 +15,8 @@ The decisions, each made once:
   organisation: its event's parties said it together) is visible only when its event is: without
   the event it would be attributed to no one.
 - **Links between claims** (an event's agreements, an agreement's events, the statements made
-  at an event) are shown only when both ends are visible (``related``).
+  at an event) are shown only when both ends are visible: ``claims`` in prefetches,
+  ``claim_q`` through a relation.
 - **Citations** are visible when their claim is (``citations``): a draft's sources and locators
   are part of the draft.
 - **Countries, domains, organisations, officials and sources** are reference records: names of
@@ -101,12 +102,6 @@ def citations() -> models.QuerySet[Citation]:
     return Citation.objects.filter(citation_q())
 
 
-def related(model: type[Claim]) -> ClaimQuerySet:
-    """Claims of ``model`` as they may be listed beside another visible claim (an event's
-    agreements and statements, an agreement's events): the visible ones. For prefetches."""
-    return claims(model)
-
-
 # --- One record -------------------------------------------------------------------------------
 def is_visible(obj: models.Model) -> bool:
     """Whether a loaded record may be shown (a statement's event should be loaded with it)."""
@@ -117,12 +112,8 @@ def is_visible(obj: models.Model) -> bool:
         return True  # reference records: see the module's docstring
     if obj.status != Status.PUBLISHED:
         return False
-    if (
-        isinstance(obj, Statement)
-        and obj.speaker_id is None
-        and obj.speaker_organisation_id is None
-    ):
-        return obj.event_id is not None and obj.event.status == Status.PUBLISHED
+    if isinstance(obj, Statement) and obj.speaker_id is None and not obj.speaker_organisation_id:
+        return event_of(obj) is not None  # joint: visible with its event only
     return True
 
 
@@ -132,12 +123,6 @@ def event_of(statement: Statement) -> Event | None:
         return None
     event = statement.event
     return event if event.status == Status.PUBLISHED else None
-
-
-def is_public_status(status: str | None) -> bool:
-    """Whether a claim in ``status`` is visible as far as its own status goes: for a stored
-    state (a history row), where nothing else is at hand."""
-    return status == Status.PUBLISHED
 
 
 # --- Writes -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """What every entity page does alike.
 
 Public and read-only. Every claim (event, agreement, statement, position) shown comes from
-``relations.visibility``, directly or through a prefetch of ``visibility.related(...)``, and a
+``relations.visibility``, directly or through a prefetch of ``visibility.claims(...)``, and a
 claim a reader may not see answers 404 on its own URL. Each page costs a small constant number
 of queries whatever the size of the knowledge base: lists are capped (newest first), related
 rows are prefetched, and the citations of every claim on a page are read in one query and

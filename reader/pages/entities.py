@@ -220,12 +220,12 @@ class EventView(TemplateView):
                 ),
                 Prefetch(
                     "agreements",
-                    queryset=visibility.related(Agreement).chronological(),
+                    queryset=visibility.claims(Agreement).chronological(),
                     to_attr="visible_agreements",
                 ),
                 Prefetch(
                     "statements",
-                    queryset=visibility.related(Statement)
+                    queryset=visibility.claims(Statement)
                     .select_related("speaker", "speaker_organisation")
                     .chronological(),
                     to_attr="visible_statements",

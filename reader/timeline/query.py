@@ -176,12 +176,12 @@ def prefetches() -> list[Prefetch]:
         ),
         Prefetch(
             "agreements",
-            queryset=visibility.related(Agreement).only("id", "slug", "title", "kind"),
+            queryset=visibility.claims(Agreement).only("id", "slug", "title", "kind"),
             to_attr="agreement_list",
         ),
         Prefetch(
             "statements",
-            queryset=visibility.related(Statement)
+            queryset=visibility.claims(Statement)
             .select_related("speaker", "speaker_organisation")
             .only(
                 "id",
