@@ -1,15 +1,19 @@
 """Fuzzy dates: what an analyst typed, read as an inclusive interval of days and a precision.
 
 Sources date things at every precision: "2008", "May 2007", "late June 2010", "c. 2008",
-"the 1990s", "2010-06/2010-07", "since 2007". We keep the text as typed and derive an inclusive
+"the 1990s", "2010-06/2010-07", "since 2007", or only on one side: "by 2005", "after May 2009"
+(one time no later, or no earlier, than a date; not the span "until 2005"). Words that need
+their context ("subsequently", "undated", "in recent years") are resolved once, at entry, into
+such text (:func:`resolve_relative`). We keep the text as typed and derive an inclusive
 ``[lower, upper]`` interval of ``datetime.date``s, so filters can match by interval overlap and
 lists can sort by bounds, while :meth:`FuzzyDate.display` reads the date back at the precision
 it was given. EDTF (ISO 8601-2) is the standard we lean on for the terse forms (``2008~``,
-``199X``, ``2007/..``); the prose forms are what analysts actually type.
+``199X``, ``2007/..``, ``[..1998]``); the prose forms are what analysts actually type.
 
-The parser is a small table of anchored regular expressions tried in order. Every pattern is a
-plain sequence (no nested repetition), and input longer than :data:`MAX_LENGTH` is refused before
-any pattern runs, so no input can make it backtrack for long.
+The parser is a few small tables of anchored regular expressions tried in order: one date's
+forms in :mod:`core.date_units`, spans and bounds here. Every pattern is a plain sequence (no
+nested repetition), and input longer than :data:`MAX_LENGTH` is refused before any pattern
+runs, so no input can make it backtrack for long.
 
 This module must stay importable without Django settings: it is used by fields, forms, the
 admin and tests that run before the project is configured. Messages are therefore plain strings.
@@ -17,34 +21,49 @@ admin and tests that run before the project is configured. Messages are therefor
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import models
+
+from core.date_units import (
+    MONTH_NAMES,
+    POINT_PRECISIONS,
+    YEAR,
+    Point,
+    Precision,
+    Unreadable,
+    day_group,
+    month_group,
+    pattern,
+    read_point,
+    unit,
+)
 
 __all__ = [
     "ACCEPTED_FORMS",
     "INVALID_CODE",
     "MAX_LENGTH",
+    "MONTH_NAMES",
+    "ONE_DAY",
     "OPEN_LOWER",
     "OPEN_UPPER",
+    "POINT_PRECISIONS",
     "FuzzyDate",
     "Precision",
+    "long_date",
     "overlaps",
     "parse_fuzzy_date",
+    "resolve_relative",
 ]
 
 # Open sides are stored as the extreme dates rather than NULL, so that "lower <= x" and
 # "upper >= x" filters and (lower, upper) ordering work on plain indexed columns.
 OPEN_LOWER = date(1, 1, 1)
 OPEN_UPPER = date(9999, 12, 31)
-
-# Four-digit years only: "08" or "20080" are typos far more often than they are dates.
-MIN_YEAR, MAX_YEAR = 1000, 2999
+ONE_DAY = timedelta(days=1)
 
 # The longest sensible date ("approximately 21 September 2010 to approximately 30 September
 # 2010") is under 70 characters; refusing longer input up front bounds the parser's work.
@@ -67,36 +86,11 @@ ACCEPTED_FORMS: tuple[str, ...] = (
     "2010-06/2010-07 (any two dates joined by /)",
     "since 2007 or 2007/..",
     "until 2009 or ../2009",
-)
-
-
-class Precision(models.TextChoices):
-    """How precisely a date is known; stored in the database (values fit in 16 characters)."""
-
-    DAY = "day", "day"
-    PART_OF_MONTH = "part-of-month", "part of month (early/mid/late)"
-    MONTH = "month", "month"
-    PART_OF_YEAR = "part-of-year", "part of year (early/mid/late)"
-    YEAR = "year", "year"
-    DECADE = "decade", "decade"
-    INTERVAL = "interval", "interval"
-    OPEN = "open", "open interval"
-
-
-# Spelled out rather than taken from calendar.month_name, which follows the process locale.
-MONTH_NAMES: tuple[str, ...] = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+    "by/no later than/as early as/before 2005",
+    "after/no earlier than 2007",
+    "after May 2009, by July 2010",
+    "in recent years, as of July 2010",
+    "subsequently or undated (resolved at entry)",
 )
 
 
@@ -106,215 +100,46 @@ def long_date(day: date) -> str:
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
-_MONTH_NUMBERS: dict[str, int] = {
-    **{name.lower(): number for number, name in enumerate(MONTH_NAMES, start=1)},
-    **{name[:3].lower(): number for number, name in enumerate(MONTH_NAMES, start=1)},
-    "sept": 9,
-}
-
-# early/mid/late split a month into thirds by day (the last third takes the 31st) and a year
-# into thirds by month; each entry is the first day or month of that part.
-_PART_START_DAY = {"early": 1, "mid": 11, "late": 21}
-_PART_START_MONTH = {"early": 1, "mid": 5, "late": 9}
-
-
-def _part_display(part: str, rest: str) -> str:
-    # House style (and the vectors) hyphenate "mid-June", but write "early June", "late June".
-    return f"mid-{rest}" if part == "mid" else f"{part} {rest}"
-
-
-class _Unreadable(Exception):
-    """Raised inside the parser; ``reason`` says what was wrong, when we can tell."""
-
-    def __init__(self, reason: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class _Point:
-    """One date (not an interval): the days it covers at its own precision."""
-
-    lower: date
-    upper: date
-    precision: Precision
-    approximate: bool = False
-
-    def display(self) -> str:
-        text = self._plain_display()
-        return f"c. {text}" if self.approximate else text
-
-    def _plain_display(self) -> str:
-        d = self.lower
-        month = MONTH_NAMES[d.month - 1]
-        match self.precision:
-            case Precision.DAY:
-                return f"{d.day} {month} {d.year}"
-            case Precision.PART_OF_MONTH:
-                part = "early" if d.day <= 10 else "mid" if d.day <= 20 else "late"
-                return _part_display(part, f"{month} {d.year}")
-            case Precision.MONTH:
-                return f"{month} {d.year}"
-            case Precision.PART_OF_YEAR:
-                part = "early" if d.month <= 4 else "mid" if d.month <= 8 else "late"
-                return _part_display(part, str(d.year))
-            case Precision.DECADE:
-                return f"{d.year}s"
-            case _:
-                return str(d.year)
-
-
-def _last_day(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-def _unit(d: date, precision: Precision, approximate: bool = False) -> _Point:
-    """The year, month or day containing ``d``."""
-    if precision == Precision.YEAR:
-        return _Point(date(d.year, 1, 1), date(d.year, 12, 31), precision, approximate)
-    if precision == Precision.MONTH:
-        end = date(d.year, d.month, _last_day(d.year, d.month))
-        return _Point(date(d.year, d.month, 1), end, precision, approximate)
-    return _Point(d, d, Precision.DAY, approximate)
-
-
-# -- Reading one date -----------------------------------------------------------------------
-
-_MONTH_ALTERNATIVES = "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True))
-
-
-def _month(group: str) -> str:
-    return rf"(?P<{group}>{_MONTH_ALTERNATIVES})\.?"
-
-
-def _day(group: str) -> str:
-    return rf"(?P<{group}>[0-9]{{1,2}})(?:st|nd|rd|th)?"
-
-
-# Years take any run of digits so that "20080" or "08" get a precise complaint, not a shrug.
-_YEAR = r"(?P<year>[0-9]+)"
-_PART = r"(?P<part>early|mid|late)[- ]"
-
-
-def _pattern(regex: str) -> re.Pattern[str]:
-    return re.compile(regex, re.IGNORECASE)
-
-
-# Tried in order with fullmatch; the forms do not overlap, the order is for the reader.
-_POINT_FORMS: tuple[tuple[re.Pattern[str], Precision], ...] = (
-    (_pattern(rf"{_YEAR}-(?P<month>[0-9]{{1,2}})-(?P<day>[0-9]{{1,2}})"), Precision.DAY),
-    (_pattern(rf"{_day('day')} {_month('month')},? {_YEAR}"), Precision.DAY),
-    (_pattern(rf"{_month('month')} {_day('day')},? {_YEAR}"), Precision.DAY),
-    (_pattern(rf"{_PART}{_month('month')},? {_YEAR}"), Precision.PART_OF_MONTH),
-    (_pattern(rf"{_YEAR}-(?P<month>[0-9]{{1,2}})"), Precision.MONTH),
-    (_pattern(rf"{_month('month')},? {_YEAR}"), Precision.MONTH),
-    (_pattern(rf"{_PART}{_YEAR}"), Precision.PART_OF_YEAR),
-    (_pattern(_YEAR), Precision.YEAR),
-    (_pattern(r"(?:the )?(?P<decade>[0-9]{3})0'?s"), Precision.DECADE),
-    (_pattern(r"(?P<decade>[0-9]{3})X"), Precision.DECADE),  # EDTF
-)
-
-# A word where a month name belongs ("Jnue 2010", "21 Juné 2010", "summer 2009"): name it.
-_NOT_A_MONTH = re.compile(
-    r"(?:[0-9]{1,2} )?(?:(?:early|mid|late)[- ])?(?P<word>[^\W\d_]+)\.?(?: [0-9]{1,2},?)? [0-9]+",
-    re.IGNORECASE,
-)
-
-# "c. 2008", "c.2008", "ca. 2008", "circa 2008", "about 2008": a dot may be followed directly by
-# the date, a bare word needs its space (so no month name or year is ever eaten by it).
-_APPROXIMATE_PREFIX = _pattern(
-    r"(?:c|ca|approx)\. ?|(?:c|ca|circa|about|around|approx|approximately) "
-)
-
-
-def _year(digits: str) -> int:
-    year = int(digits)
-    if len(digits) != 4 or not MIN_YEAR <= year <= MAX_YEAR:
-        raise _Unreadable(
-            f"year {digits} is not supported (write four digits, {MIN_YEAR} to {MAX_YEAR})"
-        )
-    return year
-
-
-def _month_number(token: str) -> int:
-    if token.isdigit():
-        number = int(token)
-        if not 1 <= number <= 12:
-            raise _Unreadable(f"month {number} does not exist")
-        return number
-    return _MONTH_NUMBERS[token.lower()]
-
-
-def _point_from(match: re.Match[str], precision: Precision, approximate: bool) -> _Point:
-    groups = match.groupdict()
-    if precision == Precision.DECADE:
-        start = _year(groups["decade"] + "0")
-        return _Point(date(start, 1, 1), date(start + 9, 12, 31), precision, approximate)
-    year = _year(groups["year"])
-    if precision == Precision.YEAR:
-        return _unit(date(year, 1, 1), precision, approximate)
-    if precision == Precision.PART_OF_YEAR:
-        first = _PART_START_MONTH[groups["part"].lower()]
-        lower = date(year, first, 1)
-        upper = date(year, first + 3, _last_day(year, first + 3))
-        return _Point(lower, upper, precision, approximate)
-    month = _month_number(groups["month"])
-    if precision == Precision.MONTH:
-        return _unit(date(year, month, 1), precision, approximate)
-    last = _last_day(year, month)
-    if precision == Precision.PART_OF_MONTH:
-        first = _PART_START_DAY[groups["part"].lower()]
-        upper = date(year, month, first + 9 if first < 21 else last)
-        return _Point(date(year, month, first), upper, precision, approximate)
-    day = int(groups["day"])
-    if not 1 <= day <= last:
-        name = MONTH_NAMES[month - 1]
-        raise _Unreadable(f"{day} {name} {year} is not a date ({name} {year} has {last} days)")
-    return _unit(date(year, month, day), Precision.DAY, approximate)
-
-
-def _read_point(text: str) -> _Point:
-    """Read one date, possibly approximate ("c. 2008", "2008-05~"); never an interval."""
-    approximate = False
-    prefix = _APPROXIMATE_PREFIX.match(text)
-    if prefix:
-        approximate, text = True, text[prefix.end() :]
-    if text.endswith("~"):
-        if approximate:
-            raise _Unreadable("it is marked approximate twice")
-        approximate, text = True, text[:-1]
-    if text.endswith(("?", "%")):
-        # EDTF "?" means uncertain, which is not "approximate"; storing it as such would change
-        # what the source said, and we have nowhere else to keep it.
-        raise _Unreadable(
-            'uncertain dates ("?" or "%") are not supported; for an approximate date write "c."'
-            ' before it or "~" after it'
-        )
-    for pattern, precision in _POINT_FORMS:
-        match = pattern.fullmatch(text)
-        if match:
-            return _point_from(match, precision, approximate)
-    not_a_month = _NOT_A_MONTH.fullmatch(text)
-    if not_a_month:
-        raise _Unreadable(f'"{not_a_month["word"]}" is not a month name')
-    raise _Unreadable()
-
-
-# -- Reading intervals ------------------------------------------------------------------------
+# -- Reading intervals and bounds -------------------------------------------------------------
 
 
 class _Reading(NamedTuple):
-    """What a text says: one date (start is end), an interval, or an open interval (a None)."""
+    """What a text says: one date (start is end), an interval, or an open interval (a None);
+    for a bounded time, the word before each side ("after" May 2009, "by" 6 July 2010)."""
 
     precision: Precision
-    start: _Point | None
-    end: _Point | None
+    start: Point | None
+    end: Point | None
+    after: str = ""  # "after" (from the day after start) or "no earlier than" (from its first)
+    by: str = ""  # "before" (to the day before end) or "by", "as early as"... (to its last)
 
     def fields(self) -> tuple[date, date, Precision, bool]:
-        lower = self.start.lower if self.start else OPEN_LOWER
-        upper = self.end.upper if self.end else OPEN_UPPER
+        lower, upper = OPEN_LOWER, OPEN_UPPER
+        if self.start:
+            lower = self.start.upper + ONE_DAY if self.after == "after" else self.start.lower
+        if self.end:
+            upper = self.end.lower - ONE_DAY if self.by == "before" else self.end.upper
         approximate = any(p.approximate for p in (self.start, self.end) if p)
         return lower, upper, self.precision, approximate
+
+    def display(self) -> str:
+        """The canonical text: each date at its own precision, the analyst's words kept."""
+        start = self.start.display() if self.start else ""
+        end = self.end.display() if self.end else ""
+        match self.precision:
+            case Precision.OPEN:
+                return f"since {start}" if self.start else f"until {end}"
+            case Precision.INTERVAL:
+                return _interval_display(self.start, self.end)
+            case Precision.NOT_AFTER:
+                return f"{self.by} {end}"
+            case Precision.NOT_BEFORE:
+                return f"{self.after} {start}"
+            case Precision.WINDOW:
+                return f"{self.after} {start}, {self.by} {end}"
+            case Precision.RECENT:
+                return f"in recent years, as of {end}"
+        return start
 
 
 _DASH = "[-\u2013\u2014]"
@@ -324,20 +149,23 @@ _DASH = "[-\u2013\u2014]"
 # "2007-2009" with an unspaced hyphen would otherwise be read as an ISO month. Each yields its
 # two dates written out in full, which are then read like any other interval.
 _COMPACT_FORMS: tuple[re.Pattern[str], ...] = (
-    _pattern(r"(?P<y1>[0-9]{4}) ?" + _DASH + r" ?(?P<y2>[0-9]{4})"),
-    _pattern(rf"{_month('m1')} ?{_DASH} ?{_month('m2')},? {_YEAR}"),
-    _pattern(rf"{_day('d1')} ?{_DASH} ?{_day('d2')} {_month('m1')},? {_YEAR}"),
-    _pattern(rf"{_month('m1')} {_day('d1')} ?{_DASH} ?{_day('d2')},? {_YEAR}"),
-    _pattern(rf"{_day('d1')} {_month('m1')} ?{_DASH} ?{_day('d2')} {_month('m2')},? {_YEAR}"),
+    pattern(r"(?P<y1>[0-9]{4}) ?" + _DASH + r" ?(?P<y2>[0-9]{4})"),
+    pattern(rf"{month_group('m1')} ?{_DASH} ?{month_group('m2')},? {YEAR}"),
+    pattern(rf"{day_group('d1')} ?{_DASH} ?{day_group('d2')} {month_group('m1')},? {YEAR}"),
+    pattern(rf"{month_group('m1')} {day_group('d1')} ?{_DASH} ?{day_group('d2')},? {YEAR}"),
+    pattern(
+        rf"{day_group('d1')} {month_group('m1')} ?{_DASH} ?"
+        rf"{day_group('d2')} {month_group('m2')},? {YEAR}"
+    ),
 )
 
 # Between two full dates: EDTF "/", " to ", or a dash. A hyphen must be spaced, because
 # "2010-06" and "mid-2008" contain one.
-_SEPARATOR = _pattern(r" ?/ ?| to | ?[\u2013\u2014] ?| - ")
-_AND = _pattern(" and ")
+_SEPARATOR = pattern(r" ?/ ?| to | ?[\u2013\u2014] ?| - ")
+_AND = pattern(" and ")
 
 # "06/21/2010" or "21.06.2010": day or month first? Refuse with a reason rather than guess.
-_NUMERIC_DATE = _pattern(r"[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{2,4}")
+_NUMERIC_DATE = pattern(r"[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{2,4}")
 
 
 def _compact_ends(match: re.Match[str]) -> tuple[str, str]:
@@ -351,76 +179,149 @@ def _compact_ends(match: re.Match[str]) -> tuple[str, str]:
 
 
 def _interval(start_text: str, end_text: str) -> _Reading:
-    start, end = _read_point(start_text), _read_point(end_text)
+    start, end = read_point(start_text), read_point(end_text)
     if end.upper < start.lower:
-        raise _Unreadable(f"an interval's end ({end_text}) is before its start ({start_text})")
+        raise Unreadable(f"an interval's end ({end_text}) is before its start ({start_text})")
     return _Reading(Precision.INTERVAL, start, end)
 
 
 def _read_span(text: str) -> _Reading:
     """Read one date, an interval, or an EDTF open interval ("2007/..", "../2009")."""
-    for pattern in _COMPACT_FORMS:
-        match = pattern.fullmatch(text)
+    for form in _COMPACT_FORMS:
+        match = form.fullmatch(text)
         if match:
             return _interval(*_compact_ends(match))
     if _NUMERIC_DATE.fullmatch(text):
-        raise _Unreadable(
+        raise Unreadable(
             'a numeric date could mean day or month first; write "21 June 2010" or "2010-06-21"'
         )
     separators = list(_SEPARATOR.finditer(text))
     if not separators:
-        point = _read_point(text)
+        point = read_point(text)
         return _Reading(point.precision, point, point)
     if len(separators) > 1:
-        raise _Unreadable("an interval joins exactly two dates, but this has more")
+        raise Unreadable("an interval joins exactly two dates, but this has more")
     separator = separators[0]
     start, end = text[: separator.start()], text[separator.end() :]
     open_start, open_end = start in ("", ".."), end in ("", "..")
     if open_start and open_end:
-        raise _Unreadable("an interval needs at least one end")
+        raise Unreadable("an interval needs at least one end")
     if separator.group().strip() == "/":  # EDTF: an empty or ".." side is open
         if open_start:
-            return _Reading(Precision.OPEN, None, _read_point(end))
+            return _Reading(Precision.OPEN, None, read_point(end))
         if open_end:
-            return _Reading(Precision.OPEN, _read_point(start), None)
+            return _Reading(Precision.OPEN, read_point(start), None)
     elif open_end:
-        raise _Unreadable(f'an interval needs an end; for an open end write "since {start}"')
+        raise Unreadable(f'an interval needs an end; for an open end write "since {start}"')
     elif open_start:
-        raise _Unreadable(f'an interval needs a start; for an open start write "until {end}"')
+        raise Unreadable(f'an interval needs a start; for an open start write "until {end}"')
     return _interval(start, end)
 
 
+# One time known only to lie no later, or no earlier, than a date: "by 2005", "after May 2009",
+# "after May 2009, by 6 July 2010". "before" and "after" leave the date itself out ("after May
+# 2009" starts on 1 June), the other words take it in. Tried in order with fullmatch; the window
+# first, since its start would otherwise be read as "May 2009, by 6 July 2010". Each side's words
+# are kept for display; EDTF's sets ("[..1998]": 1998 or earlier) read as "by", "no earlier than".
+_AFTER = "after|no earlier than"
+_BY = "by|no later than|as early as|before"
+_BY_IN_WINDOW = "by|no later than|before"
+_BOUNDED_FORMS: tuple[tuple[re.Pattern[str], Precision], ...] = (
+    (
+        pattern(rf"(?P<after>{_AFTER}) (?P<start>.+?),? (?P<by>{_BY_IN_WINDOW}) (?P<end>.+)"),
+        Precision.WINDOW,
+    ),
+    (pattern(rf"(?P<by>{_BY}) (?P<end>.+)"), Precision.NOT_AFTER),
+    (pattern(rf"(?P<after>{_AFTER}) (?P<start>.+)"), Precision.NOT_BEFORE),
+    (pattern(r"\[\.\.(?P<end>[^\]]+)\]"), Precision.NOT_AFTER),
+    (pattern(r"\[(?P<start>[^\]]+?)\.\.\]"), Precision.NOT_BEFORE),
+    (pattern(r"(?:in )?recent years,? as of (?P<end>.+)"), Precision.RECENT),
+)
+
+# Words whose date depends on their context: refused here with what they need, resolved at
+# entry by resolve_relative (kind "after": the previous fact's date; the others: the source's).
+_RELATIVE_FORMS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (pattern("subsequently|afterwards|later"), "after", 'say after what, e.g. "after May 2009"'),
+    (
+        pattern("undated|by the source['\u2019]?s date"),
+        "by",
+        'say by when (the source\'s date), e.g. "by July 2010"',
+    ),
+    (
+        pattern("in recent years"),  # bare "recent years" is not how sources put it
+        "recent",
+        'say as of when (the source\'s date), e.g. "in recent years, as of July 2010"',
+    ),
+)
+
+
+def _relative_kind(text: str) -> tuple[str, str] | None:
+    """The kind of a relative word, and what it needs; None when ``text`` is not one."""
+    for form, kind, hint in _RELATIVE_FORMS:
+        if form.fullmatch(text):
+            return kind, hint
+    return None
+
+
+def _read_bounded(text: str) -> _Reading | None:
+    """A time bounded on one side or both ("by 2005"); None when the text is not one."""
+    for form, precision in _BOUNDED_FORMS:
+        match = form.fullmatch(text)
+        if match:
+            return _bounded(precision, match.groupdict())
+    return None
+
+
+def _bounded(precision: Precision, parts: dict[str, str | None]) -> _Reading:
+    """Read the dates a bounded form matched; refuse a window that no day fits."""
+    start, end = parts.get("start"), parts.get("end")
+    after = (parts.get("after") or "no earlier than").lower() if start else ""
+    by = (parts.get("by") or "by").lower() if end else ""
+    reading = _Reading(
+        precision,
+        read_point(start) if start else None,
+        read_point(end) if end else None,
+        after,
+        by,
+    )
+    lower, upper, *_ = reading.fields()
+    if upper < lower:
+        raise Unreadable(f"no day is both {after} {start} and {by} {end}")
+    return reading
+
+
 def _read(text: str) -> _Reading:
-    """Read whitespace-normalised text, or raise _Unreadable."""
+    """Read whitespace-normalised text, or raise Unreadable."""
     if not text:
-        raise _Unreadable("it is empty")
+        raise Unreadable("it is empty")
     if len(text) > MAX_LENGTH:
-        raise _Unreadable(f"it is {len(text)} characters long; a date takes at most {MAX_LENGTH}")
+        raise Unreadable(f"it is {len(text)} characters long; a date takes at most {MAX_LENGTH}")
+    relative = _relative_kind(text)
+    if relative:
+        raise Unreadable(f'"{text}" is relative: {relative[1]}')
+    bounded = _read_bounded(text)  # before "in " is dropped: "in recent years, as of 2010"
+    if bounded:
+        return bounded
     if text[:3].lower() == "in ":  # "In May 2009", as sentences in the sources begin
         text = text[3:]
     keyword, _, rest = text.partition(" ")
     match keyword.lower():
         case "since":
-            return _Reading(Precision.OPEN, _read_point(rest), None)
+            return _Reading(Precision.OPEN, read_point(rest), None)
         case "until" | "till":
-            return _Reading(Precision.OPEN, None, _read_point(rest))
+            return _Reading(Precision.OPEN, None, read_point(rest))
         case "from":  # "from 2007" is open-ended, "from 2007 to 2009" is not
             reading = _read_span(rest)
             if reading.precision == Precision.INTERVAL:
                 return reading
             if reading.precision == Precision.OPEN:
-                raise _Unreadable()
+                raise Unreadable()
             return _Reading(Precision.OPEN, reading.start, None)
         case "between":
             separator = _AND.search(rest)
             if not separator:
-                raise _Unreadable('"between" needs two dates joined by "and"')
+                raise Unreadable('"between" needs two dates joined by "and"')
             return _interval(rest[: separator.start()], rest[separator.end() :])
-        case "after" | "before":
-            # Does "after 2007" include 2007? Sources disagree, so make the analyst say it.
-            raise _Unreadable(
-                f'"{keyword}" is ambiguous about the date itself; write "since ..." or "until ..."'
-            )
     return _read_span(text)
 
 
@@ -480,20 +381,15 @@ class FuzzyDate:
         normalised = _normalise(text)
         try:
             reading = _read(normalised)
-        except _Unreadable as error:
+        except Unreadable as error:
             raise _invalid(text, error.reason) from None
         return cls(normalised, *reading.fields())
 
     def display(self) -> str:
         """The canonical reading at the original precision; parsing it gives the same value."""
-        if self.precision not in (Precision.INTERVAL, Precision.OPEN):
-            return _Point(self.lower, self.upper, self.precision, self.approximate).display()
-        start, end = self._ends()
-        if start is None:
-            return f"until {end.display()}"
-        if end is None:
-            return f"since {start.display()}"
-        return _interval_display(start, end)
+        if self.precision in POINT_PRECISIONS:
+            return Point(self.lower, self.upper, self.precision, self.approximate).display()
+        return self._reading().display()
 
     __str__ = display
 
@@ -516,45 +412,55 @@ class FuzzyDate:
         """
         return (lower is None or lower <= self.lower) and (upper is None or self.upper <= upper)
 
-    def _ends(self) -> tuple[_Point | None, _Point | None]:
-        """The start and end of an (open) interval, at the precision they were typed in.
+    def _ends(self) -> tuple[Point | None, Point | None]:
+        """The start and end as typed ("May 2009" in "2009-05/2010-07"); None where open."""
+        reading = self._reading()
+        return reading.start, reading.end
 
-        Bounds alone cannot tell "May 2007" from "mid-2007" (both start on 1 May), so we read
-        the text again. Should it not agree with the fields (a value built by hand), fall back
-        to the coarsest of year, month or day that fits the bounds.
+    def _reading(self) -> _Reading:
+        """What the text says, each date at the precision it was typed in.
+
+        Bounds alone cannot tell "May 2007" from "mid-2007" (both start on 1 May), nor "by 2005"
+        from "as early as 2005", so we read the text again. Should it not agree with the fields
+        (a value built by hand), fall back to the coarsest of year, month or day that fits.
         """
         try:
             reading = _read(_normalise(self.text))
-        except _Unreadable:
+        except Unreadable:
             reading = None
-        if reading is not None and reading.fields() == (
-            self.lower,
-            self.upper,
-            self.precision,
-            self.approximate,
-        ):
-            return reading.start, reading.end
-        is_open = self.precision == Precision.OPEN
-        starts_open = is_open and self.lower == OPEN_LOWER and self.upper != OPEN_UPPER
-        ends_open = is_open and not starts_open
-        unit = _coarsest_unit(
-            None if starts_open else self.lower, None if ends_open else self.upper
-        )
-        start = None if starts_open else _unit(self.lower, unit, self.approximate)
-        end = None if ends_open else _unit(self.upper, unit, self.approximate and start is None)
-        return start, end
+        fields = (self.lower, self.upper, self.precision, self.approximate)
+        if reading is not None and reading.fields() == fields:
+            return reading
+        return _reading_of_bounds(*fields)
+
+
+def _reading_of_bounds(lower: date, upper: date, precision: Precision, approx: bool) -> _Reading:
+    """A span's ends share one unit ("January–March 2008"); a bounded time's sides do not."""
+    has_start = precision not in (Precision.NOT_AFTER, Precision.RECENT)
+    has_end = precision != Precision.NOT_BEFORE
+    if precision == Precision.OPEN:
+        has_end = lower == OPEN_LOWER and upper != OPEN_UPPER
+        has_start = not has_end
+    start_lower, end_upper = (lower if has_start else None), (upper if has_end else None)
+    if precision in (Precision.OPEN, Precision.INTERVAL):
+        start_unit = end_unit = _coarsest_unit(start_lower, end_upper)
+    else:
+        start_unit, end_unit = _coarsest_unit(start_lower, None), _coarsest_unit(None, end_upper)
+    start = unit(lower, start_unit, approx) if has_start else None
+    end = unit(upper, end_unit, approx and not has_start) if has_end else None
+    return _Reading(precision, start, end, "no earlier than", "by")
 
 
 def _coarsest_unit(lower: date | None, upper: date | None) -> Precision:
-    for unit in (Precision.YEAR, Precision.MONTH):
-        if (lower is None or _unit(lower, unit).lower == lower) and (
-            upper is None or _unit(upper, unit).upper == upper
+    for candidate in (Precision.YEAR, Precision.MONTH):
+        if (lower is None or unit(lower, candidate).lower == lower) and (
+            upper is None or unit(upper, candidate).upper == upper
         ):
-            return unit
+            return candidate
     return Precision.DAY
 
 
-def _interval_display(start: _Point, end: _Point) -> str:
+def _interval_display(start: Point, end: Point) -> str:
     """Share the year (and month) where both ends have the same precision; else write both."""
     s, e = start.lower, end.lower
     if not (start.approximate or end.approximate) and start.precision == end.precision:
@@ -575,3 +481,41 @@ def _interval_display(start: _Point, end: _Point) -> str:
 def parse_fuzzy_date(text: str) -> FuzzyDate:
     """Read what an analyst typed; raise ValidationError saying why and listing accepted forms."""
     return FuzzyDate.parse(text)
+
+
+def resolve_relative(
+    text: str, *, source: FuzzyDate | None = None, previous: FuzzyDate | None = None
+) -> str:
+    """The text to store for a date given relative to its context, resolved once, at entry.
+
+    "undated" or "by the source's date" becomes "by <source>"; "in recent years" becomes "in
+    recent years, as of <source>"; "subsequently" ("afterwards", "later") becomes "after
+    <previous>", with ", by <source>" when the source's date is known. ``source`` is the citing
+    source's publication date, ``previous`` the date of the fact this one follows; each is
+    written as it displays, so the result is never more precise than they are. Text that is
+    not relative is returned unchanged; missing or unusable context raises ValidationError.
+    """
+    relative = _relative_kind(_normalise(text)) if isinstance(text, str) else None
+    if relative is None:
+        return text
+    if relative[0] != "after":
+        as_of = _anchor(text, source, "the source's date")
+        return f"by {as_of}" if relative[0] == "by" else f"in recent years, as of {as_of}"
+    after = _anchor(text, previous, "the date of the fact it follows")
+    if source is None:
+        return f"after {after}"
+    by = _anchor(text, source, "the source's date")
+    if source.upper <= previous.upper:
+        reason = f"the fact it follows ({after}) is not before the source's date ({by})"
+        raise _invalid(text, reason)
+    return f"after {after}, by {by}"
+
+
+def _anchor(text: str, anchor: FuzzyDate | None, what: str) -> str:
+    """How a relative word's anchor reads; refused unless it is one date (not a span)."""
+    relative = f'"{_normalise(text)}" is relative'
+    if anchor is None:
+        raise _invalid(text, f"{relative}: it needs {what}")
+    if anchor.precision not in POINT_PRECISIONS:
+        raise _invalid(text, f"{relative}: {what} ({anchor.display()}) is not a single date")
+    return anchor.display()

@@ -1,7 +1,9 @@
 """Reading fuzzy dates: the shared vectors, our own, errors, order, overlap and robustness.
 
 The shared vectors (``fuzzy-dates.tsv``, beside DESIGN.md) are authoritative and read at test
-time; the tables below extend them, and still run when that file is not available.
+time; the tables below extend them, and still run when that file is not available. Relative
+dates ("subsequently", "undated", "in recent years") are resolved against their context by the
+vectors of ``fuzzy-dates-relative.tsv``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -30,7 +32,10 @@ from core.dates import (
     Precision,
     overlaps,
     parse_fuzzy_date,
+    resolve_relative,
 )
+from relations.models import Event
+from tests.factories import EventFactory
 
 EN = "\u2013"  # en dash, spelled out so that it cannot be mistaken for a hyphen
 EM = "\u2014"
@@ -151,6 +156,7 @@ def _shared_params(values: list[Any], text_of: Callable[[Any], str] = str) -> li
 Y, M, D = Precision.YEAR, Precision.MONTH, Precision.DAY
 POM, POY, DEC = Precision.PART_OF_MONTH, Precision.PART_OF_YEAR, Precision.DECADE
 INT, OPEN = Precision.INTERVAL, Precision.OPEN
+NA, NB, WIN, REC = Precision.NOT_AFTER, Precision.NOT_BEFORE, Precision.WINDOW, Precision.RECENT
 
 EXTRA_ACCEPTED: list[Vector] = [
     # Years, at the edges of what we accept.
@@ -290,6 +296,84 @@ EXTRA_ACCEPTED: list[Vector] = [
     _vector("/2009", "open", "2009-12-31", OPEN, "until 2009"),
     _vector("until late June 2010", "open", "2010-06-30", OPEN, "until late June 2010"),
     _vector("until 21 June 2010", "open", "2010-06-21", OPEN, "until 21 June 2010"),
+    # No later than a date: one time, at any day up to the last the words allow.
+    _vector("BY 2005", "open", "2005-12-31", NA, "by 2005"),
+    _vector("by 2005-07", "open", "2005-07-31", NA, "by July 2005"),
+    _vector("by late June 2010", "open", "2010-06-30", NA, "by late June 2010"),
+    _vector("by the 1990s", "open", "1999-12-31", NA, "by 1990s"),
+    _vector("by 2005~", "open", "2005-12-31", NA, "by c. 2005", approximate=True),
+    _vector("No later than 21 June 2010", "open", "2010-06-21", NA, "no later than 21 June 2010"),
+    _vector("as early as May 1998", "open", "1998-05-31", NA, "as early as May 1998"),
+    _vector(
+        "As early as c. 1998", "open", "1998-12-31", NA, "as early as c. 1998", approximate=True
+    ),
+    _vector("before late 2009", "open", "2009-08-31", NA, "before late 2009"),
+    _vector("before 2010-06-21", "open", "2010-06-20", NA, "before 21 June 2010"),
+    _vector("before 1 January 2000", "open", "1999-12-31", NA, "before 1 January 2000"),
+    _vector("before March 2008", "open", "2008-02-29", NA, "before March 2008"),
+    _vector("[..2005-07]", "open", "2005-07-31", NA, "by July 2005"),
+    # No earlier than a date: "after" starts the day after it ends, "no earlier than" on it.
+    _vector("After May 2009", "2009-06-01", "open", NB, "after May 2009"),
+    _vector("after 31 December 2009", "2010-01-01", "open", NB, "after 31 December 2009"),
+    _vector("after February 2008", "2008-03-01", "open", NB, "after February 2008"),
+    _vector("after c. May 2009", "2009-06-01", "open", NB, "after c. May 2009", approximate=True),
+    _vector("no earlier than mid-2008", "2008-05-01", "open", NB, "no earlier than mid-2008"),
+    _vector("[2007-05..]", "2007-05-01", "open", NB, "no earlier than May 2007"),
+    # Both at once, in any pairing of the words; the comma is optional, and shown.
+    _vector(
+        "after June 21, 2010, before 2011",
+        "2010-06-22",
+        "2010-12-31",
+        WIN,
+        "after 21 June 2010, before 2011",
+    ),
+    _vector(
+        "after May 2009 by 6 July 2010",
+        "2009-06-01",
+        "2010-07-06",
+        WIN,
+        "after May 2009, by 6 July 2010",
+    ),
+    _vector(
+        "no earlier than 2007, no later than 2009",
+        "2007-01-01",
+        "2009-12-31",
+        WIN,
+        "no earlier than 2007, no later than 2009",
+    ),
+    _vector(
+        "no earlier than 2007, before 2009",
+        "2007-01-01",
+        "2008-12-31",
+        WIN,
+        "no earlier than 2007, before 2009",
+    ),
+    _vector("after 2009, before 2011", "2010-01-01", "2010-12-31", WIN, "after 2009, before 2011"),
+    _vector("after 2009, by 2010", "2010-01-01", "2010-12-31", WIN, "after 2009, by 2010"),
+    _vector(
+        "after c. 2008, by 2010",
+        "2009-01-01",
+        "2010-12-31",
+        WIN,
+        "after c. 2008, by 2010",
+        approximate=True,
+    ),
+    # In recent years, as of a date: any time up to it.
+    _vector(
+        "In recent years, as of July 2010",
+        "open",
+        "2010-07-31",
+        REC,
+        "in recent years, as of July 2010",
+    ),
+    _vector("recent years, as of 2010", "open", "2010-12-31", REC, "in recent years, as of 2010"),
+    _vector(
+        "in recent years as of 2010-07-06",
+        "open",
+        "2010-07-06",
+        REC,
+        "in recent years, as of 6 July 2010",
+    ),
 ]
 
 # (text, what the message must say beyond the accepted forms; None: nothing in particular)
@@ -325,13 +409,48 @@ EXTRA_REFUSED: list[tuple[str, str | None]] = [
     ("06/21/2010", "could mean day or month first"),
     ("21.06.2010", "could mean day or month first"),
     ("2010/06", "year 06 is not supported"),
-    ("after 2007", '"after" is ambiguous'),
-    ("before 2009", '"before" is ambiguous'),
     ("between 2007", '"between" needs two dates joined by "and"'),
     ("x" * 101, "101 characters long"),
     (" ", "it is empty"),
     ("\t\n ", "it is empty"),
     ("recent years", None),
+    ("after 2009, before 2010", "no day is both after 2009 and before 2010"),
+    ("after 2010, by 2009", "no day is both after 2010 and by 2009"),
+    ("no earlier than 2010, before 2010", "no day is both no earlier than 2010 and before 2010"),
+    ("subsequently", '"subsequently" is relative: say after what, e.g. "after May 2009"'),
+    ("Afterwards", '"Afterwards" is relative: say after what'),
+    ("later", '"later" is relative: say after what'),
+    ("undated", '"undated" is relative: say by when (the source\'s date), e.g. "by July 2010"'),
+    ("by the source's date", "is relative: say by when"),
+    ("by the source\u2019s date", "is relative: say by when"),
+    ("by the sources date", "is relative: say by when"),
+    ("in recent years", '"in recent years" is relative: say as of when'),
+    ("In recent years", "is relative: say as of when"),
+    ("by summer 2009", '"summer" is not a month name'),
+    ("by", None),
+    ("after", None),
+    ("before", None),
+    ("no later than", None),
+    ("as early as", None),
+    ("no earlier than", None),
+    ("by ", None),
+    ("[..]", None),
+    ("[..1998", None),
+    ("..1998]", None),
+    ("[1998..2000]", None),
+    ("[..1998]~", None),
+    ("by 2005/2006", None),
+    ("by since 2005", None),
+    ("after until 2009", None),
+    ("as early as 1998/..", None),
+    ("in by 2005", None),
+    ("after May 2009, as early as 2010", None),
+    ("after May 2009, since 2010", None),
+    ("by 2010, after 2009", None),
+    ("in recent years, as of", None),
+    ("in recent years, as of 2009/2010", None),
+    ("in recent years, by 2010", None),
+    ("subsequently, by 2010", None),
     ("\x00", None),
     ("2008\x00", None),
     ("\uff12\uff10\uff10\uff18", None),  # fullwidth digits
@@ -406,6 +525,14 @@ def test_text_is_kept_as_typed_with_whitespace_normalised() -> None:
         "2007/..",
         "until 2009",
         "../2009",
+        "by 2005",
+        "no later than 2005",
+        "as early as 2005",
+        "before 2005",
+        "after 2007",
+        "no earlier than 2007",
+        "after May 2009, by July 2010",
+        "in recent years, as of July 2010",
     ],
 )
 def test_every_example_in_the_help_text_is_accepted(text: str) -> None:
@@ -458,6 +585,17 @@ def test_value_rebuilt_from_database_columns_displays_from_its_text() -> None:
     assert FuzzyDate("since May 2007", date(2007, 5, 1), OPEN_UPPER, "open").display() == (
         "since May 2007"
     )
+    # "by 1998", "as early as 1998" and "[..1998]" mean the same days: the text keeps the words.
+    as_early_as = FuzzyDate("as early as 1998", OPEN_LOWER, date(1998, 12, 31), "not-after")
+    assert as_early_as.precision is Precision.NOT_AFTER
+    assert as_early_as.display() == "as early as 1998"
+    assert FuzzyDate("before 2009", OPEN_LOWER, date(2008, 12, 31), "not-after").display() == (
+        "before 2009"
+    )
+    # Bounds that disagree with the text (a row edited by hand) are shown as they are.
+    assert FuzzyDate("before 2009", OPEN_LOWER, date(2009, 12, 31), "not-after").display() == (
+        "by 2009"
+    )
 
 
 @pytest.mark.parametrize(
@@ -470,6 +608,19 @@ def test_value_rebuilt_from_database_columns_displays_from_its_text() -> None:
         (date(2007, 5, 1), OPEN_UPPER, OPEN, False, "since May 2007"),
         (OPEN_LOWER, date(2009, 12, 31), OPEN, False, "until 2009"),
         (OPEN_LOWER, date(2010, 6, 30), OPEN, True, "until c. June 2010"),
+        (OPEN_LOWER, date(2005, 12, 31), NA, False, "by 2005"),
+        (OPEN_LOWER, date(2009, 3, 31), NA, False, "by March 2009"),
+        (OPEN_LOWER, date(2005, 12, 31), NA, True, "by c. 2005"),
+        (date(2009, 6, 1), OPEN_UPPER, NB, False, "no earlier than June 2009"),
+        (
+            date(2009, 6, 1),
+            date(2010, 7, 6),
+            WIN,
+            False,
+            "no earlier than June 2009, by 6 July 2010",
+        ),
+        (date(2008, 1, 1), date(2009, 12, 31), WIN, True, "no earlier than c. 2008, by 2009"),
+        (OPEN_LOWER, date(2010, 7, 6), REC, False, "in recent years, as of 6 July 2010"),
     ],
     ids=str,
 )
@@ -495,6 +646,10 @@ def test_value_cannot_end_before_it_starts() -> None:
 def test_precision_values_fit_their_column() -> None:
     assert max(len(value) for value in Precision.values) <= 16
     assert Precision.OPEN.label == "open interval"
+    assert Precision.values == [
+        *("day", "part-of-month", "month", "part-of-year", "year", "decade", "interval"),
+        *("open", "not-after", "not-before", "window", "recent"),
+    ]
 
 
 # -- Errors ---------------------------------------------------------------------------------
@@ -547,8 +702,23 @@ def test_unreadable_text_gets_the_plain_message() -> None:
         "2010-06-21, 21 June 2010 or June 21, 2010; early/mid/late June 2010; "
         "early/mid-/late 2009; c. 2008 or 2008~; 1990s or 199X; "
         "2010-06/2010-07 (any two dates joined by /); since 2007 or 2007/..; "
-        "until 2009 or ../2009."
+        "until 2009 or ../2009; by/no later than/as early as/before 2005; "
+        "after/no earlier than 2007; after May 2009, by July 2010; "
+        "in recent years, as of July 2010; subsequently or undated (resolved at entry)."
     ]
+
+
+def test_a_relative_word_is_refused_with_what_it_needs() -> None:
+    """Bare, "subsequently" or "undated" would be a date more precise than anything known;
+    resolve_relative turns them into a date at entry, from their context."""
+    assert (
+        _refusal("Subsequently")
+        .messages[0]
+        .startswith(
+            'Could not read "Subsequently" as a date: "Subsequently" is relative: say after what, '
+            'e.g. "after May 2009". Accepted forms:'
+        )
+    )
 
 
 def test_message_keeps_a_typed_percent_sign() -> None:
@@ -574,6 +744,102 @@ def test_non_text_is_refused(value: object, reason: str) -> None:
 
 def test_a_date_object_is_refused() -> None:
     assert "not date" in _refusal(date(2008, 1, 1)).messages[0]
+
+
+# -- Relative dates, resolved at entry --------------------------------------------------------
+
+RELATIVE_VECTORS = Path(__file__).with_name("fuzzy-dates-relative.tsv")
+
+
+class Relative(NamedTuple):
+    text: str
+    source: FuzzyDate | None
+    previous: FuzzyDate | None
+    stored: str  # "error": refused
+    display: str  # for a refusal: what its message says
+
+
+def _context(text: str) -> FuzzyDate | None:
+    return parse_fuzzy_date(text) if text else None
+
+
+def _load_relative_vectors() -> list[Relative]:
+    with RELATIVE_VECTORS.open(encoding="utf-8", newline="") as lines:
+        rows = csv.reader(
+            (line for line in lines if not line.startswith("#")),
+            delimiter="\t",
+            quoting=csv.QUOTE_NONE,
+        )
+        header, *rows = list(rows)
+    assert header == ["input", "source", "previous", "stored", "display"]
+    return [
+        Relative(text, _context(source), _context(previous), stored, display)
+        for text, source, previous, stored, display in rows
+    ]
+
+
+RELATIVE = _load_relative_vectors()
+_RESOLVED = [v for v in RELATIVE if v.stored != "error"]
+_UNRESOLVED = [v for v in RELATIVE if v.stored == "error"]
+
+
+def _relative_id(vector: Relative) -> str:
+    source = f"source {vector.source.text}" if vector.source else ""
+    previous = f"previous {vector.previous.text}" if vector.previous else ""
+    return " / ".join(part for part in (vector.text, source, previous) if part)
+
+
+@pytest.mark.parametrize("vector", _RESOLVED, ids=[_relative_id(v) for v in _RESOLVED])
+def test_relative_date_is_stored_as_a_date_read_from_its_context(vector: Relative) -> None:
+    stored = resolve_relative(vector.text, source=vector.source, previous=vector.previous)
+    assert stored == vector.stored
+    fuzzy = parse_fuzzy_date(stored)
+    assert fuzzy.display() == vector.display
+    # Resolved once: what is stored is no longer relative, so it stays as it is.
+    assert resolve_relative(stored, source=vector.source, previous=vector.previous) == stored
+    if stored == vector.text:
+        return
+    with pytest.raises(ValidationError, match="is relative"):
+        parse_fuzzy_date(vector.text)
+    # Never more precise than its context: the bounds are the anchors' own.
+    if vector.source:
+        assert fuzzy.upper == vector.source.upper
+    if fuzzy.precision in (NB, WIN):  # "subsequently": from the day after the previous fact
+        assert fuzzy.lower == vector.previous.upper + timedelta(days=1)
+    else:
+        assert fuzzy.lower == OPEN_LOWER
+
+
+@pytest.mark.parametrize("vector", _UNRESOLVED, ids=[_relative_id(v) for v in _UNRESOLVED])
+def test_relative_date_without_the_context_it_needs_is_refused(vector: Relative) -> None:
+    with pytest.raises(ValidationError) as caught:
+        resolve_relative(vector.text, source=vector.source, previous=vector.previous)
+    error = caught.value
+    assert error.code == "invalid_fuzzy_date"
+    assert error.params == {"value": vector.text}
+    assert f'Could not read "{vector.text}" as a date: ' in error.messages[0]
+    assert vector.display in error.messages[0]
+
+
+def test_the_seed_pages_relative_dates_resolve_as_its_reviewed_reading_gives_them() -> None:
+    """belarus-iran-2010-claims.tsv: note 6 "subsequently" (after May 2009, by 6 July 2010),
+    notes 3 and 7 "in recent years" and note 8 undated, on a page of 6 July 2010."""
+    page = parse_fuzzy_date("2010-07-06")
+    may_2009 = parse_fuzzy_date("May 2009")
+    assert resolve_relative("Subsequently", source=page, previous=may_2009) == (
+        "after May 2009, by 6 July 2010"
+    )
+    assert resolve_relative("in recent years", source=page) == (
+        "in recent years, as of 6 July 2010"
+    )
+    assert resolve_relative("undated", source=page) == "by 6 July 2010"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "  ", "2008", "since 2007", "recent years", "the day after the summit"]
+)
+def test_text_that_is_not_relative_is_returned_as_given(text: str) -> None:
+    assert resolve_relative(text) is text
 
 
 # -- Order and overlap ----------------------------------------------------------------------
@@ -603,6 +869,31 @@ def test_sort_key_orders_by_start_then_narrower_first() -> None:
     assert parse_fuzzy_date("late June 2010").sort_key() == (date(2010, 6, 21), date(2010, 6, 30))
 
 
+# Bounded times sort by their bounds like any date: one open below by its latest day, one
+# open above (or a window) by its earliest, which for "after May 2009" is 1 June 2009.
+BOUNDED_ORDER = [
+    "as early as 1998",
+    "by 2005",
+    "before 2009",  # ends on 31 December 2008
+    "until 2009",  # the span, ending on 31 December 2009
+    "in recent years, as of 6 July 2010",
+    "2007",
+    "no earlier than 2007",
+    "May 2009",
+    "after May 2009, by 6 July 2010",
+    "after May 2009",
+    "2010-06-21",
+]
+
+
+def test_sort_key_orders_bounded_times_by_their_bounds() -> None:
+    shuffled = BOUNDED_ORDER[:]
+    random.Random(2009).shuffle(shuffled)
+    ordered = sorted((parse_fuzzy_date(text) for text in shuffled), key=FuzzyDate.sort_key)
+    assert [fuzzy.text for fuzzy in ordered] == BOUNDED_ORDER
+    assert parse_fuzzy_date("after May 2009").sort_key() == (date(2009, 6, 1), OPEN_UPPER)
+
+
 @pytest.mark.parametrize(
     ("text", "lower", "upper", "overlapping", "within"),
     [
@@ -622,6 +913,27 @@ def test_sort_key_orders_by_start_then_narrower_first() -> None:
         ("1990s", date(1995, 1, 1), date(2005, 12, 31), True, False),
         ("c. 2008", date(2008, 1, 1), date(2008, 12, 31), True, True),
         ("2010-06/2010-07", date(2010, 7, 15), date(2010, 8, 15), True, False),
+        # Bounded times may lie anywhere on their open side, and nowhere beyond their bound.
+        ("by 2005", None, date(2005, 12, 31), True, True),
+        ("by 2005", date(2005, 6, 1), date(2005, 6, 30), True, False),
+        ("by 2005", date(2006, 1, 1), None, False, False),
+        ("as early as 1998", date(1998, 12, 31), None, True, False),
+        ("as early as 1998", date(1999, 1, 1), None, False, False),
+        ("[..1998]", date(1999, 1, 1), None, False, False),
+        ("before 2009", date(2009, 1, 1), None, False, False),  # "until 2009" would overlap
+        ("before 2009", date(2008, 12, 31), date(2008, 12, 31), True, False),
+        ("after May 2009", None, date(2009, 5, 31), False, False),
+        ("after May 2009", date(2009, 6, 1), date(2009, 6, 1), True, False),
+        ("after May 2009", date(2009, 1, 1), None, True, True),
+        ("no earlier than 2007", date(2007, 1, 1), None, True, True),
+        ("no earlier than 2007", None, date(2006, 12, 31), False, False),
+        ("after May 2009, by 6 July 2010", date(2009, 1, 1), date(2010, 12, 31), True, True),
+        ("after May 2009, by 6 July 2010", date(2010, 7, 6), date(2010, 7, 6), True, False),
+        ("after May 2009, by 6 July 2010", date(2010, 7, 7), None, False, False),
+        ("after May 2009, by 6 July 2010", None, date(2009, 5, 31), False, False),
+        ("in recent years, as of 6 July 2010", date(2008, 1, 1), date(2008, 12, 31), True, False),
+        ("in recent years, as of 6 July 2010", None, date(2010, 7, 6), True, True),
+        ("in recent years, as of 6 July 2010", date(2010, 7, 7), None, False, False),
     ],
     ids=str,
 )
@@ -654,7 +966,16 @@ def test_overlaps_is_inclusive_and_symmetric(a: tuple, b: tuple, expected: bool)
 
 @pytest.mark.parametrize(
     ("text", "is_open"),
-    [("since 2007", True), ("../2009", True), ("2007/2009", False), ("2008", False)],
+    [
+        ("since 2007", True),
+        ("../2009", True),
+        ("2007/2009", False),
+        ("2008", False),
+        ("by 2005", True),
+        ("after May 2009", True),
+        ("after May 2009, by 6 July 2010", False),
+        ("in recent years, as of 2010", True),
+    ],
 )
 def test_is_open(text: str, is_open: bool) -> None:
     assert parse_fuzzy_date(text).is_open is is_open
@@ -664,6 +985,37 @@ def test_classmethod_parse_is_parse_fuzzy_date() -> None:
     assert FuzzyDate.parse("late June 2010") == parse_fuzzy_date("late June 2010")
 
 
+@pytest.mark.django_db
+def test_queries_filter_and_order_bounded_times_by_their_bounds() -> None:
+    """The indexed columns carry the bounds, so between() and chronological() need nothing
+    new: "by 2005" is never in 2006, "after May 2009" never in May 2009."""
+    events = {text: EventFactory(date=text) for text in BOUNDED_ORDER}
+    by_2005 = events["by 2005"]
+    assert (by_2005.date_lower, by_2005.date_upper, by_2005.date_precision) == (
+        OPEN_LOWER,
+        date(2005, 12, 31),
+        "not-after",
+    )
+    listed = Event.objects.filter(pk__in=[e.pk for e in events.values()]).chronological()
+    assert [event.date for event in listed] == BOUNDED_ORDER
+
+    def dated_between(lower: str | None, upper: str | None) -> set[str]:
+        return set(listed.between(lower, upper).values_list("date", flat=True))
+
+    assert dated_between("May 2009", "May 2009") == {
+        "until 2009",
+        "in recent years, as of 6 July 2010",
+        "no earlier than 2007",
+        "May 2009",
+    }
+    assert dated_between("2006", "2006") == {
+        "before 2009",
+        "until 2009",
+        "in recent years, as of 6 July 2010",
+    }
+    assert dated_between("7 July 2010", None) == {"no earlier than 2007", "after May 2009"}
+
+
 # -- Robustness -----------------------------------------------------------------------------
 
 _TOKENS = [
@@ -671,6 +1023,8 @@ _TOKENS = [
     *("May", "June", "Sept.", "feb", "mid", "mid-", "late", "early", "c.", "circa", "about"),
     *("~", "?", "%", "/", "..", EN, EM, "-", " to ", " and ", "since", "until", "from"),
     *("between", "in", "the", "1990s", "199X", "\x00", "\u00e9", "\u0130", "\ud800", " "),
+    *("by", "before", "after", "no later than", "as early as", "no earlier than", ", ", "[..", "["),
+    *("..]", "]", "recent years", "as of", "subsequently", "undated"),
 ]
 
 
@@ -713,6 +1067,11 @@ _ADVERSARIAL = [
     "2008-" * 20,
     "May " * 24 + "2010",
     "between " * 12,
+    "after " * 20,
+    "after by " * 12,
+    "after 2008, by " * 6 + "2009",
+    "[" * 50 + ".." + "]" * 47,
+    "in recent years, as of " * 4,
     "\ud800" * 50,
 ]
 
