@@ -21,7 +21,7 @@ from typing import Any
 from django.core import checks
 from django.db import models
 
-from core.dates import ACCEPTED_FORMS, FuzzyDate, Precision, parse_fuzzy_date
+from core.dates import ACCEPTED_FORMS, MAX_LENGTH, FuzzyDate, Precision, parse_fuzzy_date
 
 HELP_SUFFIX = "Accepted forms: " + "; ".join(ACCEPTED_FORMS) + "."
 
@@ -32,7 +32,7 @@ class FuzzyDateField(models.CharField):
     description = "A date at mixed precision (e.g. 'late June 2010'), with derived bounds"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("max_length", MAX_LENGTH)  # what the parser reads at most
         super().__init__(*args, **kwargs)
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:

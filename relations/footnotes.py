@@ -1,5 +1,5 @@
-"""Footnotes as the seed page has them: numbered in order of first use, one number per place
-in a source, with the notes list at the end of the page.
+"""Footnotes as the seed page has them: numbered in order of first use, one number per
+footnote record (``sources.Footnote``: a place in a source), with the notes list at the end.
 
     notes = Footnotes.reading(events, statements)  # their citations, in one query
     numbers = notes.cite(event)      # [1, 2]: the event's citations, numbered
@@ -45,10 +45,19 @@ def read_citations(claims: Iterable[models.Model], *only: str) -> dict[ClaimKey,
     found: dict[ClaimKey, list] = defaultdict(list)
     if not claims:
         return found
-    citations = Citation.objects.for_claims(claims).select_related("source").order_by("id")
+    citations = (
+        Citation.objects.for_claims(claims).select_related("footnote__source").order_by("id")
+    )
     if only:
         claim_columns = [f"{name}_id" for name in Citation.claim_fields]
-        citations = citations.only("source_id", "locator", "excerpt", *claim_columns, *only)
+        citations = citations.only(
+            "footnote__slug",
+            "footnote__source",
+            "footnote__locator",
+            "footnote__excerpt",
+            *claim_columns,
+            *only,
+        )
     for citation in citations:
         kind = citation.claim_kind
         found[kind, getattr(citation, f"{kind}_id")].append(citation)
@@ -62,6 +71,7 @@ class Note:
     locator: str
     excerpt: str = ""
     claims: list[models.Model] = field(default_factory=list)
+    footnote_id: int | None = None
 
     @property
     def anchor(self) -> str:
@@ -70,7 +80,7 @@ class Note:
 
 class Footnotes:
     def __init__(self, citations: Mapping[ClaimKey, list] | None = None) -> None:
-        self._notes: dict[tuple[int, str], Note] = {}
+        self._notes: dict[int, Note] = {}
         self._citations = citations
 
     @classmethod
@@ -87,13 +97,17 @@ class Footnotes:
         """The notes for ``claim``'s citations, numbering the ones not yet used."""
         notes = []
         for citation in self.citations(claim):
-            key = (citation.source_id, citation.locator)
-            note = self._notes.get(key)
+            note = self._notes.get(citation.footnote_id)
             if note is None:
-                note = Note(len(self._notes) + 1, citation.source, citation.locator)
-                self._notes[key] = note
-            if not note.excerpt and citation.excerpt:
-                note.excerpt = citation.excerpt
+                footnote = citation.footnote
+                note = Note(
+                    len(self._notes) + 1,
+                    footnote.source,
+                    footnote.locator,
+                    footnote.excerpt,
+                    footnote_id=footnote.pk,
+                )
+                self._notes[citation.footnote_id] = note
             if claim not in note.claims:
                 note.claims.append(claim)
             if note not in notes:

@@ -18,8 +18,6 @@ ANALYST = "Analyst"
 EDITOR = "Editor"
 
 CONTENT_APPS = ("relations", "sources")
-# Content models in their own table (history models are "historical<name>").
-CLAIMS = ("event", "agreement", "statement", "position")
 
 
 def _content(actions: tuple[str, ...], *, history: bool = False) -> Q:

@@ -20,15 +20,17 @@ from relations.models import (
     Country,
     Domain,
     Event,
+    Membership,
     Official,
     Organisation,
     Position,
+    Relationship,
     Statement,
 )
-from sources.models import Source
+from sources.models import Footnote, Source
 
-CLAIMS = (Event, Agreement, Statement, Position)
-REFERENCE = (Country, Domain, Organisation, Official, Source)
+CLAIMS = (Event, Agreement, Statement, Position, Membership)
+REFERENCE = (Country, Domain, Organisation, Official, Source, Relationship)
 
 
 def remember_visibility(sender, instance, raw=False, **kwargs) -> None:
@@ -64,6 +66,14 @@ def citation_deleted(sender, instance, using=None, **kwargs) -> None:
         bump(using)
 
 
+def footnote_written(sender, instance, using=None, raw=False, **kwargs) -> None:
+    """A footnote shows only through visible claims that cite it: a new one (no citation yet)
+    or one only drafts cite changes nothing readers see. (Deleting one is refused while any
+    claim cites it, so a deletion never does either.)"""
+    if raw or visibility.affects_readers(instance):
+        bump(using)
+
+
 def reference_changed(sender, using=None, **kwargs) -> None:
     bump(using)
 
@@ -90,6 +100,7 @@ def connect() -> None:
     post_save.connect(citation_written, sender=Citation, dispatch_uid="relata-kb-citation-save")
     pre_delete.connect(remember_citation, sender=Citation, dispatch_uid="relata-kb-citation-pre")
     post_delete.connect(citation_deleted, sender=Citation, dispatch_uid="relata-kb-citation-del")
+    post_save.connect(footnote_written, sender=Footnote, dispatch_uid="relata-kb-footnote-save")
     for model in REFERENCE:
         uid = f"relata-kb-{model._meta.label_lower}"
         post_save.connect(reference_changed, sender=model, dispatch_uid=f"{uid}-save")

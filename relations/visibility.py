@@ -8,8 +8,8 @@ logic: they deal with drafts, readers never do.
 
 The decisions, each made once:
 
-- **Claims** (events, agreements, statements, positions) are visible when published. Drafts and
-  claims awaiting review never are.
+- **Claims** (events, agreements, statements, posts, memberships) are visible when published.
+  Drafts and claims awaiting review never are.
 - **A statement made at an event** is visible when published; the event is shown with it only
   when the event is visible too (``event_of``). A *joint* statement (no speaker, no speaking
   organisation: its event's parties said it together) is visible only when its event is: without
@@ -18,7 +18,8 @@ The decisions, each made once:
   at an event) are shown only when both ends are visible: ``claims`` in prefetches,
   ``claim_q`` through a relation.
 - **Citations** are visible when their claim is (``citations``): a draft's sources and locators
-  are part of the draft.
+  are part of the draft. A **footnote** (a place in a source, with its excerpt) is visible when
+  at least one visible claim cites it (``footnotes``).
 - **Countries, domains, organisations, officials and sources** are reference records: names of
   states, bodies, people and published works, which assert nothing by themselves. They are
   visible as soon as they exist; what they did or said is shown only through visible claims, so
@@ -41,16 +42,19 @@ from relations.models import (
     ClaimQuerySet,
     Event,
     EventQuerySet,
+    Membership,
     Position,
     Statement,
     Status,
 )
+from sources.models import Footnote
 
 CLAIM_MODELS: dict[str, type[Claim]] = {
     "event": Event,
     "agreement": Agreement,
     "statement": Statement,
     "position": Position,
+    "membership": Membership,
 }
 
 
@@ -97,15 +101,26 @@ def positions() -> ClaimQuerySet:
     return claims(Position)
 
 
+def memberships() -> ClaimQuerySet:
+    return claims(Membership)
+
+
 def citations() -> models.QuerySet[Citation]:
     """Visible citations: those of visible claims."""
     return Citation.objects.filter(citation_q())
+
+
+def footnotes() -> models.QuerySet[Footnote]:
+    """Visible footnotes: those a visible claim cites (a subquery: each footnote once)."""
+    return Footnote.objects.filter(pk__in=citations().values("footnote_id"))
 
 
 # --- One record -------------------------------------------------------------------------------
 def is_visible(obj: models.Model) -> bool:
     """Whether a loaded record may be shown (a statement's event should be loaded with it)."""
     if not isinstance(obj, Claim):
+        if isinstance(obj, Footnote):
+            return citations().filter(footnote=obj).exists()
         if isinstance(obj, Citation):
             claim = obj.claim
             return claim is not None and is_visible(claim)
@@ -132,8 +147,11 @@ def affects_readers(instance: models.Model, *, was_visible: bool | None = None) 
     Reference records always do. A claim does when it is visible now or was before the write
     (``was_visible``; None means "look it up": the stored row, before the write lands). A
     draft's edit does not, or no cache would stay warm while analysts work. A citation does
-    when its claim is visible.
+    when its claim is visible; a footnote when a visible claim cites it (a new one, cited by
+    nothing yet, does not).
     """
+    if isinstance(instance, Footnote):
+        return is_visible(instance)
     if isinstance(instance, Citation):
         claim = instance.claim
         return claim is not None and _visible_now_or_stored(claim)

@@ -11,6 +11,7 @@ import datetime
 
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from core.fields import FuzzyDateField, fuzzy_date_constraints
@@ -84,26 +85,91 @@ class Source(Timestamped):
         return (self.slug,)
 
 
-class CitationBase(Timestamped):
-    """What a citation is: a claim rests on a source, at a locator, maybe with an excerpt.
+class FootnoteQuerySet(SlugQuerySet):
+    def of(self, source: Source | str) -> FootnoteQuerySet:
+        """The notes of one source (an object or its slug)."""
+        if isinstance(source, str):
+            return self.filter(source__slug=source)
+        return self.filter(source=source)
 
-    The claim side is supplied by the concrete table (``relations.Citation``).
-    """
 
+class Footnote(Timestamped):
+    """One place in a source (a note, a page, a paragraph), stored once however many claims it
+    backs: "note 4" of the seed page backs both the May 2007 trade agreement and Lukashenko's
+    "strategic partnership". A dossier numbers each footnote once and marks with it only the
+    claims linked to it."""
+
+    slug = models.SlugField(
+        max_length=160,
+        unique=True,
+        blank=True,  # save() makes one from the source's slug and the locator
+        help_text="Stable key used in fixtures; made from the source and locator if blank.",
+    )
     # PROTECT: deleting a source must not silently strip the support from published claims.
     source = models.ForeignKey(
         Source,
         on_delete=models.PROTECT,
-        related_name="citations",
-        help_text="The document this claim rests on.",
+        related_name="footnotes",
+        help_text="The document.",
     )
     locator = models.CharField(
         max_length=100,
         blank=True,
-        help_text="Where in the source: 'note 3', 'p. 12', 'para. 4', a timestamp...",
+        help_text="Where in the source: 'note 3', 'p. 12', 'para. 4', a timestamp... Blank for "
+        "the source as a whole.",
     )
     excerpt = models.TextField(
-        blank=True, help_text="The passage that supports the claim, verbatim (optional)."
+        blank=True, help_text="The passage, verbatim (optional): what the claims rest on."
+    )
+
+    objects = FootnoteQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source__title", "locator", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "locator"],
+                name="footnote_unique_source_locator",
+                violation_error_message="This source already has a footnote at that place: "
+                "link the claim to it instead.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} — {self.locator}" if self.locator else str(self.source)
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    natural_key.dependencies = ["sources.source"]
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = self.make_slug()
+        super().save(*args, **kwargs)
+
+    def make_slug(self) -> str:
+        base = slugify(f"{self.source.slug} {self.locator}")[:150].strip("-") or "footnote"
+        slug, n = base, 1
+        while Footnote.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+
+class CitationBase(Timestamped):
+    """What a citation is: a claim rests on a footnote (a place in a source).
+
+    The claim side is supplied by the concrete table (``relations.Citation``).
+    """
+
+    # PROTECT: a footnote that backs a claim is removed from the claim first, never under it.
+    footnote = models.ForeignKey(
+        Footnote,
+        on_delete=models.PROTECT,
+        related_name="citations",
+        help_text="The place in a source this claim rests on.",
     )
     note = models.TextField(blank=True, help_text="The analyst's remark on this citation.")
 
@@ -111,4 +177,21 @@ class CitationBase(Timestamped):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.source} — {self.locator}" if self.locator else str(self.source)
+        return str(self.footnote)
+
+    # Read-only conveniences: the footnote's parts, as templates and exports name them.
+    @property
+    def source(self) -> Source:
+        return self.footnote.source
+
+    @property
+    def source_id(self) -> int:
+        return self.footnote.source_id
+
+    @property
+    def locator(self) -> str:
+        return self.footnote.locator
+
+    @property
+    def excerpt(self) -> str:
+        return self.footnote.excerpt

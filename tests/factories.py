@@ -9,13 +9,15 @@ from relations.models import (
     Country,
     Domain,
     Event,
+    Membership,
     Official,
     Organisation,
     Position,
+    Relationship,
     Statement,
     Status,
 )
-from sources.models import Source
+from sources.models import Footnote, Source
 
 
 def country(code: str) -> Country:
@@ -62,12 +64,44 @@ class OfficialFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Official {n}")
 
 
-class CitationFactory(DjangoModelFactory):
+class FootnoteFactory(DjangoModelFactory):
     class Meta:
-        model = Citation
+        model = Footnote
 
     source = factory.SubFactory(SourceFactory)
     locator = factory.Sequence(lambda n: f"p. {n}")
+
+
+class CitationFactory(DjangoModelFactory):
+    """A claim's citation of a footnote. ``source=``, ``locator=`` and ``excerpt=`` name the
+    footnote: the same source and locator give the same footnote record, as in the product
+    (one footnote backs every claim linked to it)."""
+
+    class Meta:
+        model = Citation
+
+    footnote = None
+    # No source is made when a footnote is given.
+    source = factory.Maybe("footnote", None, factory.SubFactory(SourceFactory))
+    locator = factory.Sequence(lambda n: f"p. {n}")
+    excerpt = ""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        if kwargs.get("footnote") is None:
+            source, locator = kwargs.pop("source"), kwargs.pop("locator")
+            excerpt = kwargs.pop("excerpt")
+            footnote, _ = Footnote.objects.get_or_create(
+                source=source, locator=locator, defaults={"excerpt": excerpt}
+            )
+            if excerpt and not footnote.excerpt:
+                footnote.excerpt = excerpt
+                footnote.save(update_fields=["excerpt"])
+            kwargs["footnote"] = footnote
+        else:
+            for name in ("source", "locator", "excerpt"):
+                kwargs.pop(name, None)
+        return super()._create(model_class, *args, **kwargs)
 
 
 class ClaimFactory(DjangoModelFactory):
@@ -134,3 +168,17 @@ class PositionFactory(ClaimFactory):
     official = factory.SubFactory(OfficialFactory)
     title = "Foreign Minister"
     country = factory.LazyFunction(lambda: country("BY"))
+
+
+class MembershipFactory(ClaimFactory):
+    class Meta:
+        model = Membership
+
+    member_country = factory.LazyFunction(lambda: country("BY"))
+    organisation = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.INTERGOVERNMENTAL)
+
+
+def relationship(first: str, second: str) -> Relationship:
+    """The relationship of two countries (ISO codes), made if need be."""
+    a, b = sorted((country(first), country(second)), key=lambda c: c.code)
+    return Relationship.objects.get_or_create(first=a, second=b)[0]

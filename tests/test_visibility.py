@@ -28,8 +28,16 @@ from relations.models import (
     Organisation,
     Position,
     Statement,
+    Status,
 )
-from sources.models import Source
+from sources.models import Footnote, Source
+from tests.factories import (
+    CitationFactory,
+    EventFactory,
+    FootnoteFactory,
+    MembershipFactory,
+    StatementFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,12 +80,10 @@ def matrix(db):
     def claim(token, model, **fields):
         status = CASES[token][1]
         obj = model.objects.create(slug=token, status=status, **fields)
-        Citation.objects.create(
-            source=source,
-            locator=f"note {token}",
-            excerpt=f"Excerpt {token}.",
-            **{model._meta.model_name: obj},
+        footnote = Footnote.objects.create(
+            source=source, locator=f"note {token}", excerpt=f"Excerpt {token}."
         )
+        Citation.objects.create(footnote=footnote, **{model._meta.model_name: obj})
         records[token] = obj
         return obj
 
@@ -201,3 +207,27 @@ def test_drafts_are_exported_only_when_asked(matrix):
     out = io.StringIO()
     call_command("export_kb", stdout=out, no_progress=True, include_drafts=True)
     assert shown(out.getvalue()) == set(CASES)
+
+
+# --- Footnotes and memberships (issue 10) ------------------------------------------------------
+def test_a_footnote_is_visible_while_a_visible_claim_cites_it():
+    shared = FootnoteFactory(locator="note 4", excerpt="They agreed.")
+    event = EventFactory(citations=0)
+    statement = StatementFactory(status=Status.DRAFT, citations=0)
+    CitationFactory(footnote=shared, statement=statement)
+    draft_only = FootnoteFactory(locator="note 5", excerpt="Not yet.")
+    CitationFactory(footnote=draft_only, statement=statement)
+
+    assert not visibility.is_visible(shared)
+    assert set(visibility.footnotes()) == set()
+    CitationFactory(footnote=shared, event=event)
+    assert visibility.is_visible(shared)
+    assert list(visibility.footnotes()) == [shared]  # once, though two claims cite it
+    assert not visibility.is_visible(draft_only)
+
+
+def test_a_membership_is_visible_when_published():
+    published = MembershipFactory()
+    draft = MembershipFactory(status=Status.DRAFT, citations=0)
+    assert list(visibility.memberships()) == [published]
+    assert visibility.is_visible(published) and not visibility.is_visible(draft)

@@ -18,7 +18,15 @@ from relations.models.claims import (
     Status,
     validate_currency,
 )
-from relations.models.reference import Country, CountryQuerySet, Domain, Official, Organisation
+from relations.models.memberships import Membership
+from relations.models.reference import (
+    Country,
+    CountryQuerySet,
+    Domain,
+    Official,
+    Organisation,
+    Relationship,
+)
 
 __all__ = [
     "CLAIM_FIELDS",
@@ -32,9 +40,11 @@ __all__ = [
     "Domain",
     "Event",
     "EventQuerySet",
+    "Membership",
     "Official",
     "Organisation",
     "Position",
+    "Relationship",
     "Statement",
     "Status",
     "validate_currency",

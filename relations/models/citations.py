@@ -9,19 +9,18 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from relations.models.claims import Agreement, Claim, Event, Position, Statement
+from relations.models.memberships import Membership
 from sources.models import CitationBase
 
 # --- Citations --------------------------------------------------------------------------------
-CLAIM_FIELDS = ("event", "agreement", "statement", "position")
+CLAIM_FIELDS = ("event", "agreement", "statement", "position", "membership")
 
 
 class CitationQuerySet(models.QuerySet):
-    def get_by_natural_key(
-        self, source: str, claim_kind: str, claim_slug: str, locator: str
-    ) -> Citation:
+    def get_by_natural_key(self, footnote: str, claim_kind: str, claim_slug: str) -> Citation:
         if claim_kind not in CLAIM_FIELDS:
             raise self.model.DoesNotExist(f"Unknown claim kind {claim_kind!r}.")
-        return self.get(source__slug=source, **{f"{claim_kind}__slug": claim_slug}, locator=locator)
+        return self.get(footnote__slug=footnote, **{f"{claim_kind}__slug": claim_slug})
 
     def for_claims(self, claims: Iterable[Claim]) -> CitationQuerySet:
         """Citations of any of the given claims, whatever their kinds, in one query."""
@@ -47,7 +46,7 @@ def _exactly_one(fields: Iterable[str]) -> Q:
 
 
 class Citation(CitationBase):
-    """One claim resting on one source: exactly one of the claim fields is set.
+    """One claim resting on one footnote: exactly one of the claim fields is set.
 
     One table with a foreign key per claim kind (not a generic relation) keeps joins cheap,
     lets the database enforce the link, and numbers a dossier's footnotes in one query.
@@ -65,6 +64,9 @@ class Citation(CitationBase):
     position = models.ForeignKey(
         Position, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
     )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
 
     objects = CitationQuerySet.as_manager()
     history = HistoricalRecords()
@@ -77,14 +79,14 @@ class Citation(CitationBase):
                 condition=_exactly_one(CLAIM_FIELDS),
                 name="citation_exactly_one_claim",
                 violation_error_message="A citation supports exactly one claim: an event, "
-                "an agreement, a statement or a position.",
+                "an agreement, a statement, a post or a membership.",
             ),
             *(
                 models.UniqueConstraint(
-                    fields=["source", field, "locator"],
+                    fields=["footnote", field],
                     condition=Q(**{f"{field}__isnull": False}),
-                    name=f"citation_unique_{field}_source_locator",
-                    violation_error_message="This claim already cites that place in the source.",
+                    name=f"citation_unique_{field}_footnote",
+                    violation_error_message="This claim already cites that footnote.",
                 )
                 for field in CLAIM_FIELDS
             ),
@@ -98,14 +100,15 @@ class Citation(CitationBase):
     def claim_kind(self) -> str:
         return next((f for f in CLAIM_FIELDS if getattr(self, f"{f}_id")), "")
 
-    def natural_key(self) -> tuple[str, str, str, str]:
+    def natural_key(self) -> tuple[str, str, str]:
         claim = self.claim
-        return (self.source.slug, self.claim_kind, claim.slug if claim else "", self.locator)
+        return (self.footnote.slug, self.claim_kind, claim.slug if claim else "")
 
     natural_key.dependencies = [
-        "sources.source",
+        "sources.footnote",
         "relations.event",
         "relations.agreement",
         "relations.statement",
         "relations.position",
+        "relations.membership",
     ]

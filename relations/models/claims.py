@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from core.dates import FuzzyDate, Precision, parse_fuzzy_date
+from core.dates import OPEN_LOWER, OPEN_UPPER, FuzzyDate, parse_fuzzy_date
 from core.fields import FuzzyDateField, fuzzy_date_constraints
 from core.models import SlugQuerySet, Timestamped
-from relations.models.reference import Country, Domain, Official, Organisation
+from relations.models.reference import Country, Domain, Official, Organisation, Relationship
 
 
 # --- Claims: positions, agreements, events, statements ---------------------------------------
@@ -75,8 +75,10 @@ class ClaimQuerySet(SlugQuerySet):
         return self.filter(pk__in=links.values(m2m.m2m_column_name()))
 
     def chronological(self) -> ClaimQuerySet:
+        """Date order; within the same date the analyst's order, then the natural key: never
+        the database id, which an export and import round trip does not keep."""
         field = self.model.date_field
-        return self.order_by(f"{field}_lower", f"{field}_upper", "id")
+        return self.order_by(f"{field}_lower", f"{field}_upper", "sequence", "slug")
 
 
 class Claim(Timestamped):
@@ -93,6 +95,12 @@ class Claim(Timestamped):
         choices=Status.choices,
         default=Status.DRAFT,
         help_text="Only published claims are shown to the public.",
+    )
+    sequence = models.PositiveIntegerField(
+        "order within its date",
+        default=0,
+        help_text="Orders claims that have the same date (lowest first), e.g. the order of the "
+        "source's sentences. Kept by exports and imports.",
     )
 
     date_field = "date"
@@ -120,6 +128,60 @@ class Claim(Timestamped):
             n += 1
             slug = f"{base}-{n}"
         return slug
+
+
+def concerns_field() -> models.ManyToManyField:
+    """The relationships a claim bears on, whether or not both states took part: the censure
+    of Iran by the UN, the EU and the US concerns Belarus–Iran relations."""
+    return models.ManyToManyField(
+        Relationship,
+        blank=True,
+        related_name="+",
+        help_text="Relationships this bears on beyond its participants' (it then appears in "
+        "their dossiers), e.g. a third party's act that shapes Belarus–Iran relations.",
+    )
+
+
+def according_to_fields() -> tuple[models.ForeignKey, models.ForeignKey]:
+    """Who made the claim ("according to …"): distinct from the citation, which says where we
+    read it. PROTECT: the attribution is part of what the claim says."""
+    return (
+        models.ForeignKey(
+            Organisation,
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            related_name="+",
+            verbose_name="according to (organisation)",
+            help_text="The body or outlet that made this claim, when the source attributes it: "
+            "shown as 'according to …'.",
+        ),
+        models.ForeignKey(
+            Official,
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            related_name="+",
+            verbose_name="according to (official)",
+            help_text="The person who made this claim, when the source attributes it.",
+        ),
+    )
+
+
+def tenure_constraints(model: str, what: str) -> list[models.BaseConstraint]:
+    """A held thing's optional from/to dates (a post, a membership): each a valid fuzzy date,
+    and the end not before the start."""
+    return [
+        *fuzzy_date_constraints(model, "start", required=False),
+        *fuzzy_date_constraints(model, "end", required=False),
+        models.CheckConstraint(
+            condition=Q(start_lower__isnull=True)
+            | Q(end_upper__isnull=True)
+            | Q(end_upper__gte=models.F("start_lower")),
+            name=f"{model}_end_not_before_start",
+            violation_error_message=f"The {what} ends before it starts.",
+        ),
+    ]
 
 
 class Position(Claim):
@@ -159,20 +221,12 @@ class Position(Claim):
         ordering = ["official__name", "start_lower", "id"]
         permissions = [("publish_position", "Can publish positions")]
         constraints = [
-            *fuzzy_date_constraints("position", "start", required=False),
-            *fuzzy_date_constraints("position", "end", required=False),
+            *tenure_constraints("position", "post"),
             models.CheckConstraint(
                 condition=Q(country__isnull=False) | Q(organisation__isnull=False),
                 name="position_held_somewhere",
                 violation_error_message="A post is held in a country's government or an "
                 "organisation: give at least one.",
-            ),
-            models.CheckConstraint(
-                condition=Q(start_lower__isnull=True)
-                | Q(end_upper__isnull=True)
-                | Q(end_upper__gte=models.F("start_lower")),
-                name="position_end_not_before_start",
-                violation_error_message="The post ends before it starts.",
             ),
         ]
 
@@ -259,9 +313,11 @@ class Agreement(Claim):
         help_text="Organisations that are parties (a lender, a borrower, a company...).",
     )
     domains = models.ManyToManyField(Domain, blank=True, related_name="agreements")
+    concerns = concerns_field()
+    according_to, according_to_official = according_to_fields()
 
     objects = ClaimQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[countries, organisations, domains])
+    history = HistoricalRecords(m2m_fields=[countries, organisations, domains, concerns])
 
     class Meta:
         ordering = ["date_lower", "date_upper", "id"]
@@ -338,12 +394,15 @@ class Event(Claim):
         Agreement,
         blank=True,
         related_name="events",
-        help_text="Agreements negotiated, signed or discussed at this event.",
+        help_text="Agreements negotiated, signed, announced or discussed at this event. A "
+        "dossier tells an agreement and the event of its signing or announcement as one item.",
     )
+    concerns = concerns_field()
+    according_to, according_to_official = according_to_fields()
 
     objects = EventQuerySet.as_manager()
     history = HistoricalRecords(
-        m2m_fields=[domains, countries, organisations, officials, agreements]
+        m2m_fields=[domains, countries, organisations, officials, agreements, concerns]
     )
 
     class Meta:
@@ -380,8 +439,10 @@ class Event(Claim):
             return []
         candidates = (
             Event.objects.exclude(pk=self.pk)
-            # Open spans ("until 2010") overlap nearly everything: they are trends, not twins.
-            .exclude(date_precision=Precision.OPEN)
+            # Open-sided dates ("until 2010", "by 2005", "after May 2009", "in recent years")
+            # overlap nearly everything: they are trends or bounds, not twins.
+            .exclude(date_lower=OPEN_LOWER)
+            .exclude(date_upper=OPEN_UPPER)
             .between(self.date_lower, self.date_upper)
             .involving(*codes)
             .prefetch_related("countries")
@@ -391,9 +452,33 @@ class Event(Claim):
 
 
 class Statement(Claim):
-    """Words someone said or published, quoted verbatim."""
+    """Words someone said or published: quoted verbatim (in one or more fragments) or
+    paraphrased as the source reports them."""
 
-    quote = models.TextField(help_text="Verbatim, without the quotation marks.")
+    class Form(models.TextChoices):
+        QUOTE = "quote", "verbatim quote"
+        PARAPHRASE = "paraphrase", "paraphrase"
+
+    form = models.CharField(
+        max_length=10,
+        choices=Form.choices,
+        default=Form.QUOTE,
+        help_text="A quote is shown in quotation marks; a paraphrase without ('Lukashenko "
+        "added that …').",
+    )
+    quote = models.TextField(
+        "words",
+        help_text="A quote verbatim, without the quotation marks, one fragment per line when "
+        "the source quotes it in pieces; a paraphrase as the source reports it ('this desire "
+        "… is part of a move away from …').",
+    )
+    verb = models.CharField(
+        "reporting verb",
+        max_length=40,
+        default="said",
+        help_text="How the source reports it: 'said', 'added', 'stated', 'announced'. A "
+        "paraphrase reads '<speaker> <verb> that <words>'.",
+    )
     # PROTECT: a quote without its speaker is worthless; keep the person while they are quoted.
     speaker = models.ForeignKey(
         Official,
@@ -427,18 +512,20 @@ class Statement(Claim):
         null=True,
         blank=True,
         related_name="statements",
-        help_text="The event at which it was said, if any.",
+        help_text="The event at which (or, for a press release, about which) it was said, if "
+        "any: a dossier shows it inside that event's item.",
     )
     countries = models.ManyToManyField(
         Country, blank=True, related_name="statements", help_text="The states it is about."
     )
     domains = models.ManyToManyField(Domain, blank=True, related_name="statements")
+    concerns = concerns_field()
     language = models.CharField(
         max_length=16, default="en", help_text="Language of the quote as given (BCP 47)."
     )
 
     objects = ClaimQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[countries, domains])
+    history = HistoricalRecords(m2m_fields=[countries, domains, concerns])
 
     class Meta:
         ordering = ["date_lower", "date_upper", "id"]
@@ -465,8 +552,16 @@ class Statement(Claim):
 
     def __str__(self) -> str:
         who = self.speaker or self.speaker_organisation
-        words = self.quote if len(self.quote) <= 60 else self.quote[:59] + "…"
+        words = " … ".join(self.fragments)
+        words = words if len(words) <= 60 else words[:59] + "…"
+        if self.form == self.Form.PARAPHRASE:
+            return f"{who} {self.verb} that {words}"
         return f"{who}: “{words}”"
+
+    @property
+    def fragments(self) -> list[str]:
+        """The quoted pieces, in order (one per line of ``quote``)."""
+        return [line.strip() for line in self.quote.splitlines() if line.strip()]
 
     def slug_text(self) -> str:
         return f"{self.date} {self.speaker or self.speaker_organisation} {self.quote[:60]}"

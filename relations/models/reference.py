@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Upper
@@ -127,7 +128,22 @@ class Organisation(Timestamped):
         null=True,
         blank=True,
         related_name="organisations",
-        help_text="The state it belongs to; blank for intergovernmental bodies.",
+        help_text="The state that owns it or that it belongs to; blank for intergovernmental "
+        "bodies.",
+    )
+    # PROTECT: where a body is based is part of what the sources say of it.
+    location = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="based_organisations",
+        help_text="Where it is based, when that is not its owner's country (a state bank abroad).",
+    )
+    unnamed = models.BooleanField(
+        default=False,
+        help_text="The sources do not name it: the name above describes it ('a state-owned bank "
+        "abroad') and is shown as a description, not as a name.",
     )
     # PROTECT: deleting a parent must not silently detach its ministries or subsidiaries.
     parent = models.ForeignKey(
@@ -199,3 +215,89 @@ class Official(Timestamped):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+
+class RelationshipQuerySet(SlugQuerySet):
+    def of_pair(self, first: Country, second: Country) -> RelationshipQuerySet:
+        return self.filter(slug=Relationship.slug_for(first, second))
+
+
+class Relationship(Timestamped):
+    """The relations between two states: an unordered pair, keyed as its dossier's URL
+    (``by-ir``). Claims name it among what they *concern*; its dossier's settings live here.
+
+    A pair needs no record to have a dossier: one is made when a claim concerns the pair or an
+    analyst sets its dossier up.
+    """
+
+    slug = models.SlugField(
+        max_length=9,
+        unique=True,
+        editable=False,
+        help_text="The two ISO codes in alphabetical order, as in the dossier's URL: 'by-ir'.",
+    )
+    # PROTECT: a relationship is what claims concern; a country goes only once they are gone.
+    first = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    second = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    introduction = models.TextField(
+        blank=True,
+        help_text="Shown at the head of this pair's dossier only, as background (no footnote "
+        "backs it, so write nothing a reader would take for a sourced fact).",
+    )
+    sections = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="This dossier's section order and titles, first section first: a list of "
+        '{"domain": "<slug>", "title": "<optional title>"}. Domains not listed follow in the '
+        "usual order. Other dossiers are not affected.",
+    )
+
+    objects = RelationshipQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="relationship_unique_pair"),
+            models.CheckConstraint(
+                condition=~Q(first=models.F("second")),
+                name="relationship_two_states",
+                violation_error_message="A relationship is between two different states.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "–".join(sorted((self.first.name, self.second.name)))
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    natural_key.dependencies = ["relations.country"]
+
+    @staticmethod
+    def slug_for(first: Country, second: Country) -> str:
+        return "-".join(sorted((first.code.lower(), second.code.lower())))
+
+    def clean(self) -> None:
+        if self.first_id and self.second_id and self.first_id == self.second_id:
+            raise ValidationError("A relationship is between two different states.")
+        if not isinstance(self.sections, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("domain"), str) for s in self.sections
+        ):
+            raise ValidationError(
+                {"sections": 'Write a list of {"domain": "<slug>", "title": "..."} objects.'}
+            )
+        known = set(Domain.objects.values_list("slug", flat=True))
+        unknown = [s["domain"] for s in self.sections if s["domain"] not in known]
+        if unknown:
+            raise ValidationError({"sections": f"No such domain: {', '.join(unknown)}."})
+
+    def save(self, *args, **kwargs) -> None:
+        # One record per unordered pair: store the pair in code order, keyed as the URL.
+        if self.first.code > self.second.code:
+            self.first, self.second = self.second, self.first
+        self.slug = self.slug_for(self.first, self.second)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("dossier", args=[self.first.code.lower(), self.second.code.lower()])

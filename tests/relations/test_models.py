@@ -221,7 +221,8 @@ def test_natural_keys_round_trip():
     citation = CitationFactory(position=position, locator="note 9")
     assert Event.objects.get_by_natural_key(*event.natural_key()) == event
     assert Country.objects.get_by_natural_key("BY").name == "Belarus"
-    assert citation.natural_key() == (citation.source.slug, "position", position.slug, "note 9")
+    assert citation.natural_key() == (citation.footnote.slug, "position", position.slug)
+    assert citation.footnote.slug == f"{citation.source.slug}-note-9"
     assert Citation.objects.get_by_natural_key(*citation.natural_key()) == citation
 
 
