@@ -25,11 +25,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.dates import OPEN_LOWER, OPEN_UPPER, long_date, parse_fuzzy_date
+from core.dates import OPEN_LOWER, OPEN_UPPER, Precision, long_date, parse_fuzzy_date
 from core.fields import FuzzyDateField
 
 
@@ -147,6 +147,14 @@ class ContentAdmin(SimpleHistoryAdmin):
         )
 
     # --- Forms
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and field.help_text:
+            # The admin shows help text as HTML; ours is plain text with placeholders in angle
+            # brackets ('<speaker> <verb> that <words>'), which would vanish as unknown tags.
+            field.help_text = escape(field.help_text)
+        return field
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and issubclass(self.form, ConcurrencyForm):
@@ -249,7 +257,8 @@ class ContentAdmin(SimpleHistoryAdmin):
 
 
 def date_reading(text: str) -> str:
-    """'late June 2010' -> '21 June 2010 – 30 June 2010 (part of month)'."""
+    """'late June 2010' -> '21 June 2010 – 30 June 2010 (part of month)'; 'by 2005' -> 'some
+    time up to 31 December 2005 (no later than; one time, not a span)'."""
     if not text:
         return "—"
     try:
@@ -260,13 +269,26 @@ def date_reading(text: str) -> str:
     def day(value):
         return "open" if value in (OPEN_LOWER, OPEN_UPPER) else long_date(value)
 
+    approx = ", approximate" if fuzzy.approximate else ""
+    one_time = BOUNDED_READINGS.get(fuzzy.precision)
+    if one_time:
+        return one_time.format(lower=day(fuzzy.lower), upper=day(fuzzy.upper)) + approx
     bounds = (
         day(fuzzy.lower)
         if fuzzy.lower == fuzzy.upper
         else (f"{day(fuzzy.lower)} – {day(fuzzy.upper)}")
     )
-    approx = ", approximate" if fuzzy.approximate else ""
     return f"{bounds} ({fuzzy.precision.value.replace('-', ' ')}{approx})"
+
+
+# One time known only by its bounds: said in words, so that "by 2005" is not read as the span
+# "until 2005".
+BOUNDED_READINGS = {
+    Precision.NOT_AFTER: "some time up to {upper} (no later than; one time, not a span)",
+    Precision.NOT_BEFORE: "some time from {lower} (no earlier than; one time, not a span)",
+    Precision.WINDOW: "some time from {lower} to {upper} (window; one time, not a span)",
+    Precision.RECENT: "some time up to {upper} (in recent years)",
+}
 
 
 def recover(record, user) -> models.Model:

@@ -1,7 +1,13 @@
-from django.contrib import admin
+"""Sources and footnotes (a place in a source, stored once however many claims it backs)."""
 
-from core.admin_base import ContentAdmin, date_reading
-from sources.models import Source
+from django.contrib import admin
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from core.admin_base import ConcurrencyForm, ContentAdmin, date_reading
+from sources.models import Footnote, Source
 
 
 @admin.register(Source)
@@ -28,3 +34,95 @@ class SourceAdmin(ContentAdmin):
     @admin.display(description="publication date, as read")
     def published_as_read(self, obj):
         return date_reading(obj.published)
+
+
+class FootnoteForm(ConcurrencyForm):
+    """Refuses a second footnote at the same place in a source (also when it differs only in
+    case or spacing), naming the one to cite instead: a footnote is stored once."""
+
+    def clean(self):
+        cleaned = super().clean()
+        source, locator = cleaned.get("source"), cleaned.get("locator")
+        if source is None or locator is None:
+            return cleaned
+        existing = (
+            Footnote.objects.filter(source=source, locator__iexact=" ".join(locator.split()))
+            .exclude(pk=self.instance.pk)
+            .first()
+        )
+        if existing is not None:
+            place = f"at “{existing.locator}”" if existing.locator else "for the whole source"
+            self.add_error(
+                "locator",
+                f"“{source}” already has a footnote {place}. A footnote is stored once: cite "
+                "that one (search for it in the claim's citation) rather than adding another.",
+            )
+        return cleaned
+
+
+@admin.register(Footnote)
+class FootnoteAdmin(ContentAdmin):
+    """Footnotes: one place in a source, with the claims it backs."""
+
+    form = FootnoteForm
+    list_display = ["source", "locator", "claim_count", "slug"]
+    list_select_related = ["source"]
+    # What the citation inline's autocomplete searches: the source's title and the locator.
+    search_fields = ["source__title", "source__outlet", "locator"]
+    autocomplete_fields = ["source"]
+    fields = ["source", "locator", "excerpt", "slug", "claims"]
+    readonly_fields = ["claims"]
+
+    def get_queryset(self, request):
+        # Named by its source's title in lists and in every claim's autocomplete.
+        return (
+            super().get_queryset(request).select_related("source").annotate(n_claims=claim_count())
+        )
+
+    @admin.display(description="claims it backs", ordering="n_claims")
+    def claim_count(self, obj):
+        return obj.n_claims
+
+    @admin.display(description="claims it backs")
+    def claims(self, obj):
+        citations = citations_of(obj) if obj and obj.pk else []
+        return render_to_string(
+            "admin/sources/footnote/claims.html",
+            {"claims": [claim_row(citation) for citation in citations]},
+        )
+
+
+def citation_model():
+    """The concrete citation table (``relations.Citation``), reached through the relation:
+    this app does not import the claims' app."""
+    return Footnote._meta.get_field("citations").related_model
+
+
+def claim_count() -> Coalesce:
+    """How many claims cite each footnote: a correlated count for the page's rows only."""
+    counts = (
+        citation_model()
+        .objects.filter(footnote=OuterRef("pk"))
+        .order_by()
+        .values("footnote")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def citations_of(footnote: Footnote):
+    model = citation_model()
+    return footnote.citations.select_related(*model.claim_fields).order_by("id")
+
+
+def claim_row(citation) -> dict[str, object]:
+    claim = citation.claim
+    opts = claim._meta
+    return {
+        "kind": opts.verbose_name,
+        "label": str(claim),
+        "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[claim.pk]),
+        "state": claim.get_status_display(),  # draft, ready for review, published
+        "note": citation.note,
+    }

@@ -17,12 +17,15 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ContentAdmin
+from relations.admin.forms import ClaimForm
 from relations.models import Status
 
 
 class ClaimAdmin(ContentAdmin):
-    """Events, agreements, statements, positions: a workflow from draft to published."""
+    """Events, agreements, statements, posts, memberships: a workflow from draft to published,
+    dates typed relative to the cited source resolved once, at entry (``ClaimForm``)."""
 
+    form = ClaimForm
     actions = [
         "submit_for_review",
         "publish",
@@ -54,6 +57,16 @@ class ClaimAdmin(ContentAdmin):
         if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
             readonly = [*readonly, "status"]  # published stays published until an editor says
         return readonly
+
+    def save_model(self, request, obj, form, change):
+        for name, (typed, stored) in getattr(form, "resolved", {}).items():
+            label = form.fields[name].label or name
+            messages.info(
+                request,
+                f"{label.capitalize()}: “{typed}” was resolved once, from the cited source's "
+                f"date, and is stored as “{stored}”.",
+            )
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
@@ -135,21 +148,29 @@ class ClaimAdmin(ContentAdmin):
 
 
 class CitationFormSet(forms.BaseInlineFormSet):
-    """A published claim keeps at least one citation: refuse the save that would leave none."""
+    """A claim cites each footnote once, and a published claim keeps at least one citation:
+    refuse the save that would break either."""
 
     def clean(self) -> None:
         super().clean()
-        if getattr(self.instance, "status", None) != Status.PUBLISHED:
-            return
         kept = [
             form
             for form in self.forms
-            if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
+            if getattr(form, "cleaned_data", None)
+            and form.cleaned_data.get("footnote")
+            and not form.cleaned_data.get("DELETE")
         ]
-        if not kept:
+        footnotes = [form.cleaned_data["footnote"] for form in kept]
+        twice = next((f for f in footnotes if footnotes.count(f) > 1), None)
+        if twice is not None:
+            raise ValidationError(
+                f"“{twice}” is cited twice: a claim cites a footnote once (remove one row).",
+                code="cited_twice",
+            )
+        if getattr(self.instance, "status", None) == Status.PUBLISHED and not kept:
             name = self.instance._meta.verbose_name
             raise ValidationError(
-                f"This {name} cannot be published without a citation: add at least one source "
-                "below, or keep it as a draft.",
+                f"This {name} cannot be published without a citation: cite at least one "
+                "footnote below, or keep it as a draft.",
                 code="uncited",
             )

@@ -9,12 +9,15 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS
 
 from relations.countries import sync_countries
 from relations.models import Country
+from relations.roles import ANALYST, EDITOR
+from tests.browser.admin import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -87,3 +90,27 @@ def live_data(transactional_db):
     sync_countries(Country)
     emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
     call_command("loaddata", "belarus-iran-2010", verbosity=0)
+
+
+@pytest.fixture
+def staff(live_data, django_user_model):
+    """Make a staff user in one of the editorial roles, who logs in with ``PASSWORD``."""
+
+    def make(username: str, role: str):
+        user = django_user_model.objects.create_user(
+            username, f"{username}@example.org", PASSWORD, is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def analyst(staff):
+    return staff("anna.analyst", ANALYST)
+
+
+@pytest.fixture
+def editor(staff):
+    return staff("eddie.editor", EDITOR)

@@ -1,8 +1,9 @@
 """Acceptance test of entering an event in the admin, end to end in a real browser.
 
 An analyst logs in, adds an event with a fuzzy date, domains, countries and an official (all
-through the autocomplete widgets) and cites a source created in the "add another" popup; an
-editor then publishes it from the changelist. Screenshots go to ``test-artifacts/``.
+through the autocomplete widgets) and cites a new footnote, added in the "add another" popup,
+in a source added in the footnote's own popup; an editor then publishes it from the
+changelist. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from relations.models import Citation, Event, Status
-from relations.roles import ANALYST, EDITOR
-from sources.models import Source
+from sources.models import Footnote, Source
+from tests.browser.admin import add_in_popup, autocomplete, log_in, log_out, save_popup
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct-horse-battery-staple"
 TITLE = "Lukashenko and Ahmadinejad discuss oil supplies by telephone"
 DATE = "late June 2010"
 DATE_READ = "21 June 2010 – 30 June 2010 (part of month)"
@@ -29,55 +28,7 @@ SOURCE_SLUG = "belarus-turns-to-iranian-oil-2010"
 LOCATOR = "p. 3"
 
 
-# --- Data -------------------------------------------------------------------------------------
-@pytest.fixture
-def staff(live_data, django_user_model):
-    """Make a staff user in one of the editorial roles, who logs in with ``PASSWORD``."""
-
-    def make(username: str, role: str):
-        user = django_user_model.objects.create_user(
-            username, f"{username}@example.org", PASSWORD, is_staff=True
-        )
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
-
-
-@pytest.fixture
-def analyst(staff):
-    return staff("anna.analyst", ANALYST)
-
-
-@pytest.fixture
-def editor(staff):
-    return staff("eddie.editor", EDITOR)
-
-
-# --- What a person does in the admin ------------------------------------------------------------
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#user-tools")).to_contain_text(username)
-
-
-def log_out(page: Page) -> None:
-    page.locator("#logout-form").get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("heading", name="Logged out")).to_be_visible()
-
-
-def autocomplete(page: Page, field_id: str, search: str, option: str) -> None:
-    """Pick ``option`` in the select2 widget of ``<select id=field_id>`` by typing ``search``."""
-    widget = page.locator(f"#{field_id} + .select2")
-    widget.locator(".select2-selection").click()
-    # One search box is open: inside the widget (multiple) or in its dropdown (single).
-    page.locator(".select2-container--open .select2-search__field").press_sequentially(search)
-    page.locator(".select2-results").get_by_role("option", name=option, exact=True).click()
-    expect(widget.locator(".select2-selection")).to_contain_text(option)
-
-
+# --- What a person sees -------------------------------------------------------------------------
 def shoot(page: Page, artifacts, name: str, *, full_page: bool = True) -> None:
     page.screenshot(path=artifacts / f"admin-entry-{name}.png", full_page=full_page)
 
@@ -123,21 +74,23 @@ def test_analyst_enters_an_event_and_an_editor_publishes_it(
         ["draft", "ready for review"]
     )
 
-    # The citation's source does not exist yet: add it in the "+" popup next to its widget.
-    with page.expect_popup() as popup_info:
-        page.locator("#add_id_citations-0-source").click()
-    popup = popup_info.value
-    expect(popup.get_by_role("heading", name="Add source")).to_be_visible()
-    popup.get_by_label("Title:").fill(SOURCE_TITLE)
-    popup.get_by_label("Title:").press("Tab")  # leaving the title fills in a slug from it...
-    slug = popup.get_by_label("Slug:")
+    # The citation's footnote does not exist yet, nor its source: add the footnote in the "+"
+    # popup beside the citation's footnote widget, and its source in that popup's own popup.
+    footnote_popup = add_in_popup(page, "id_citations-0-footnote", "Add footnote")
+    source_popup = add_in_popup(footnote_popup, "id_source", "Add source")
+    source_popup.get_by_label("Title:").fill(SOURCE_TITLE)
+    source_popup.get_by_label("Title:").press("Tab")  # leaving the title fills in a slug...
+    slug = source_popup.get_by_label("Slug:")
     expect(slug).to_have_value("belarus-turns-to-iranian-oil-after-gas-dispute")
     slug.fill(SOURCE_SLUG)  # ... which the analyst shortens
-    shoot(popup, artifacts, "1-source-popup")
-    with popup.expect_event("close"):
-        popup.get_by_role("button", name="Save", exact=True).first.click()
-    expect(page.locator("#id_citations-0-source + .select2")).to_contain_text(SOURCE_TITLE)
-    page.locator("#id_citations-0-locator").fill(LOCATOR)
+    shoot(source_popup, artifacts, "1-source-popup")
+    save_popup(source_popup)
+    expect(footnote_popup.locator("#id_source + .select2")).to_contain_text(SOURCE_TITLE)
+    footnote_popup.get_by_label("Locator:").fill(LOCATOR)
+    save_popup(footnote_popup)
+    expect(page.locator("#id_citations-0-footnote + .select2")).to_contain_text(
+        f"{SOURCE_TITLE} — {LOCATOR}"
+    )
     shoot(page, artifacts, "2-filled")
 
     page.get_by_role("button", name="Save and continue editing").first.click()
@@ -212,9 +165,10 @@ def test_analyst_enters_an_event_and_an_editor_publishes_it(
     assert sorted(event.countries.values_list("code", flat=True)) == ["BY", "IR"]
     assert list(event.officials.values_list("slug", flat=True)) == ["alexander-lukashenko"]
     citation = Citation.objects.get(event=event)
-    assert citation.locator == LOCATOR
+    assert citation.footnote == Footnote.objects.get(source__slug=SOURCE_SLUG, locator=LOCATOR)
     assert (citation.source.slug, citation.source.title) == (SOURCE_SLUG, SOURCE_TITLE)
     assert Source.history.get(slug=SOURCE_SLUG).history_user == analyst
+    assert Footnote.history.get(slug=citation.footnote.slug).history_user == analyst
     # The analyst's one save is several records (simple-history adds one per many-to-many
     # field set after the first); the editor's publishing is one more.
     history = list(event.history.order_by("history_date", "history_id"))

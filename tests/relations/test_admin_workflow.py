@@ -2,16 +2,29 @@
 stale edits, recovery and the duplicate guard, all through real HTTP requests."""
 
 import datetime
+import io
 import re
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.urls import reverse
 
 from core import cache as kb
-from relations.models import Citation, Event, Status
-from tests.factories import EventFactory, OfficialFactory, SourceFactory, domain
+from core.admin_base import date_reading
+from relations.models import Citation, Event, Membership, Statement, Status
+from sources.models import Footnote
+from tests.factories import (
+    EventFactory,
+    FootnoteFactory,
+    MembershipFactory,
+    OfficialFactory,
+    OrganisationFactory,
+    SourceFactory,
+    country,
+    domain,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +62,7 @@ def event_form(**overrides):
         "organisations": [],
         "officials": [],
         "agreements": [],
+        "sequence": "0",
         "status": "draft",
         "slug": "",
         "citations-TOTAL_FORMS": "0",
@@ -59,12 +73,54 @@ def event_form(**overrides):
     return data | overrides
 
 
+NO_CITATIONS = {
+    "citations-TOTAL_FORMS": "0",
+    "citations-INITIAL_FORMS": "0",
+    "citations-MIN_NUM_FORMS": "0",
+    "citations-MAX_NUM_FORMS": "1000",
+}
+
+
+def statement_form(**overrides):
+    data = {
+        "form": "paraphrase",
+        "quote": "relations with Iran are part of a move away from Russia",
+        "verb": "added",
+        "speaker": "",
+        "speaker_organisation": "",
+        "context": "",
+        "language": "en",
+        "date": "",
+        "sequence": "0",
+        "status": "draft",
+        "slug": "",
+        **NO_CITATIONS,
+    }
+    return data | overrides
+
+
+def membership_form(**overrides):
+    data = {
+        "member_country": "",
+        "member_organisation": "",
+        "role": "member",
+        "organisation": "",
+        "start": "",
+        "end": "",
+        "sequence": "0",
+        "status": "draft",
+        "slug": "",
+        **NO_CITATIONS,
+    }
+    return data | overrides
+
+
 def with_citation(data, source, locator="p. 1"):
+    """``data`` citing the footnote at ``locator`` in ``source`` (made if not there yet)."""
+    footnote, _ = Footnote.objects.get_or_create(source=source, locator=locator)
     return data | {
         "citations-TOTAL_FORMS": "1",
-        "citations-0-source": source.pk,
-        "citations-0-locator": locator,
-        "citations-0-excerpt": "",
+        "citations-0-footnote": footnote.pk,
         "citations-0-note": "",
     }
 
@@ -88,8 +144,7 @@ def change_form(client, event):
         data |= {
             f"citations-{i}-id": citation.pk,
             f"citations-{i}-event": event.pk,
-            f"citations-{i}-source": citation.source_id,
-            f"citations-{i}-locator": citation.locator,
+            f"citations-{i}-footnote": citation.footnote_id,
         }
     return data
 
@@ -114,11 +169,98 @@ def test_analyst_enters_an_event_and_sees_how_the_date_was_read(analyst):
 
 
 def test_an_unreadable_date_is_refused_with_the_accepted_forms(analyst):
-    response = analyst.post(ADD, event_form(date="recent years"))
+    response = analyst.post(ADD, event_form(date="Jumne 2010"))
     assert response.status_code == HTTPStatus.OK  # the form again, with its error
     errors = response.context["adminform"].form.errors["date"]
-    assert "recent years" in errors[0] and "late June 2010" in errors[0]
+    assert "Jumne 2010" in errors[0] and "late June 2010" in errors[0]
     assert not Event.objects.exists()
+
+
+# --- Dates relative to the source, resolved once at entry -------------------------------------
+@pytest.mark.parametrize(
+    ("typed", "stored", "upper"),
+    [
+        ("undated", "by 6 July 2010", datetime.date(2010, 7, 6)),
+        ("by the source's date", "by 6 July 2010", datetime.date(2010, 7, 6)),
+        ("in recent years", "in recent years, as of 6 July 2010", datetime.date(2010, 7, 6)),
+        ("late June 2010", "late June 2010", datetime.date(2010, 6, 30)),  # not relative
+    ],
+)
+def test_a_relative_date_is_resolved_once_from_the_cited_sources_date(
+    analyst, typed, stored, upper
+):
+    source = SourceFactory(published="6 July 2010")
+    response = analyst.post(ADD, with_citation(event_form(date=typed), source), follow=True)
+    event = Event.objects.get()
+    assert (event.date, event.date_upper) == (stored, upper)
+    shown = [str(m) for m in response.context["messages"]]
+    resolved = f"Date: “{typed}” was resolved once, from the cited source's date, and is "
+    assert any(m.startswith(resolved) for m in shown) == (typed != stored)
+    # The change page's preview reads the stored text; the record no longer depends on the
+    # source: correcting the source's date leaves the claim's as it was entered.
+    page = analyst.get(reverse("admin:relations_event_change", args=[event.pk]))
+    assert page.context["adminform"].form["date"].value() == stored
+    assert date_reading(stored) in page.content.decode()
+    source.published = "2011"
+    source.save()
+    event.refresh_from_db()
+    assert event.date == stored
+
+
+def test_the_date_is_resolved_against_the_first_cited_footnotes_source(analyst):
+    first = FootnoteFactory(source=SourceFactory(published="July 2010"), locator="note 2")
+    second = FootnoteFactory(source=SourceFactory(published="2009"), locator="note 1")
+    data = event_form(date="undated") | {
+        "citations-TOTAL_FORMS": "3",
+        "citations-0-footnote": second.pk,
+        "citations-0-DELETE": "on",  # removed before saving: not cited
+        "citations-1-footnote": first.pk,
+        "citations-2-footnote": second.pk,
+    }
+    analyst.post(ADD, data)
+    event = Event.objects.get()
+    assert event.date == "by July 2010"
+    assert sorted(event.citations.values_list("footnote__locator", flat=True)) == [
+        "note 1",
+        "note 2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "published", "cited", "reason"),
+    [
+        ("undated", "6 July 2010", False, "it needs the source's date"),
+        ("in recent years", "", True, "it needs the source's date"),
+        ("by the source's date", "2009/2010", True, "the source's date (2009–2010) is not a"),
+        ("subsequently", "6 July 2010", True, "it needs the date of the fact it follows"),
+    ],
+)
+def test_a_relative_date_without_its_context_is_refused_and_nothing_saved(
+    analyst, typed, published, cited, reason
+):
+    data = event_form(date=typed)
+    if cited:
+        data = with_citation(data, SourceFactory(published=published))
+    response = analyst.post(ADD, data)
+    assert response.status_code == HTTPStatus.OK  # the form again, with its error
+    [error] = response.context["adminform"].form.errors["date"]
+    assert f'"{typed}" is relative: {reason}' in error
+    assert reason in response.content.decode().replace("&#x27;", "'")
+    assert not Event.objects.exists() and not Citation.objects.exists()
+
+
+def test_a_relative_date_is_resolved_on_every_claim_form(analyst):
+    """A post's or a membership's start as well as an event's date: here a statement's."""
+    speaker = OfficialFactory()
+    footnote = FootnoteFactory(source=SourceFactory(published="2010-07-06"), locator="note 5")
+    data = statement_form(speaker=speaker.pk, date="in recent years") | {
+        "citations-TOTAL_FORMS": "1",
+        "citations-0-footnote": footnote.pk,
+    }
+    analyst.post(reverse("admin:relations_statement_add"), data)
+    statement = Statement.objects.get()
+    assert statement.date == "in recent years, as of 6 July 2010"
+    assert statement.citations.get().footnote == footnote
 
 
 # --- Roles ------------------------------------------------------------------------------------
@@ -239,6 +381,90 @@ def test_a_status_action_is_all_or_nothing(editor, monkeypatch, action, before, 
     assert set(Event.objects.values_list("status", flat=True)) == {after}
 
 
+def test_a_claim_cites_a_footnote_once(analyst):
+    footnote = FootnoteFactory(source=SourceFactory(title="The page", outlet=""), locator="n. 1")
+    data = event_form() | {
+        "citations-TOTAL_FORMS": "2",
+        "citations-0-footnote": footnote.pk,
+        "citations-1-footnote": footnote.pk,
+    }
+    response = analyst.post(ADD, data)
+    [formset] = response.context["inline_admin_formsets"]
+    assert formset.formset.non_form_errors() == [
+        "“The page — n. 1” is cited twice: a claim cites a footnote once (remove one row)."
+    ]
+    assert not Event.objects.exists()
+
+
+# --- Memberships -----------------------------------------------------------------------------
+MEMBERSHIP_ADD = reverse("admin:relations_membership_add")
+MEMBERSHIPS = reverse("admin:relations_membership_changelist")
+
+
+def test_analyst_enters_a_membership_with_its_citation(analyst):
+    nam = OrganisationFactory(name="Non-Aligned Movement", kind="intergovernmental")
+    source = SourceFactory(published="6 July 2010")
+    data = membership_form(
+        member_country=country("BY").pk, organisation=nam.pk, start="by the source's date"
+    )
+    response = analyst.post(MEMBERSHIP_ADD, with_citation(data, source, "note 9"), follow=True)
+    assert response.status_code == HTTPStatus.OK
+    membership = Membership.objects.get()
+    assert (membership.member, membership.organisation, membership.role) == (
+        country("BY"),
+        nam,
+        "member",
+    )
+    assert (membership.start, membership.status) == ("by 6 July 2010", Status.DRAFT)
+    assert membership.citations.get().footnote.locator == "note 9"
+    listed = analyst.get(MEMBERSHIPS).context["cl"].result_list
+    assert [(str(m.member), m.n_citations) for m in listed] == [("Belarus", 1)]
+
+
+@pytest.mark.parametrize("members", [("BY", "org"), ()])
+def test_a_membership_has_exactly_one_member(analyst, members):
+    member_org = OrganisationFactory()
+    fields = {"organisation": OrganisationFactory().pk}
+    if members:
+        fields |= {"member_country": country("BY").pk, "member_organisation": member_org.pk}
+    response = analyst.post(MEMBERSHIP_ADD, membership_form(**fields))
+    errors = response.context["adminform"].form.non_field_errors()
+    assert "A membership has one member: a state or an organisation." in errors
+    assert not Membership.objects.exists()
+
+
+def test_a_membership_is_published_only_with_a_citation(editor):
+    uncited = MembershipFactory(status="review", citations=0)
+    response = editor.post(
+        MEMBERSHIPS, {"action": "publish", "_selected_action": [uncited.pk]}, follow=True
+    )
+    assert "Nothing was published" in response.content.decode()
+    uncited.refresh_from_db()
+    assert uncited.status == Status.REVIEW
+
+    data = membership_form(
+        member_country=country("IR").pk, organisation=OrganisationFactory().pk, status="published"
+    )
+    response = editor.post(MEMBERSHIP_ADD, data)
+    assert "This membership cannot be published without a citation" in response.content.decode()
+    assert Membership.objects.count() == 1
+
+    editor.post(MEMBERSHIP_ADD, with_citation(data, SourceFactory()))
+    published = Membership.objects.published().get()
+    assert published.member == country("IR") and published.citations.count() == 1
+
+
+def test_roles_cover_the_new_models(make_user):
+    call_command("setup_roles", stdout=io.StringIO())
+    analyst, editor = make_user("Analyst"), make_user("Editor")
+    for model in ("membership", "footnote", "relationship"):
+        for action in ("add", "change", "view"):
+            permission = f"{'sources' if model == 'footnote' else 'relations'}.{action}_{model}"
+            assert analyst.has_perm(permission) and editor.has_perm(permission)
+    assert editor.has_perm("relations.publish_membership")
+    assert not analyst.has_perm("relations.publish_membership")
+
+
 # --- Nothing is lost --------------------------------------------------------------------------
 def test_a_stale_edit_is_refused_and_the_first_kept(client, make_user):
     event = EventFactory(title="Original")
@@ -311,7 +537,7 @@ def test_a_deleted_event_is_recovered_with_its_links_and_citations(editor):
     assert {c.code for c in event.countries.all()} == {"BY", "IR"}
     assert {d.slug for d in event.domains.all()} == {"energy", "economic"}
     assert list(event.officials.all()) == [official]
-    assert list(event.citations.values_list("locator", flat=True)) == [locator]
+    assert list(event.citations.values_list("footnote__locator", flat=True)) == [locator]
 
 
 def test_analyst_cannot_recover(analyst):
@@ -430,8 +656,8 @@ def test_editing_a_published_event_refreshes_readers_caches(editor, bumps):
 
 
 def test_a_drafts_edits_leave_readers_caches_warm(analyst, bumps):
-    source = SourceFactory()
-    assert not bumps(lambda: analyst.post(ADD, with_citation(event_form(), source)))
+    data = with_citation(event_form(), SourceFactory())  # the footnote exists beforehand
+    assert not bumps(lambda: analyst.post(ADD, data))
     event = Event.objects.get()
     assert not bumps(lambda: change(analyst, event, title="Still a draft"))
     assert not bumps(
@@ -450,8 +676,7 @@ def test_a_published_events_citation_refreshes_readers_caches(editor, bumps):
     data = change_form(editor, event)
     data |= {
         "citations-TOTAL_FORMS": "2",
-        "citations-1-source": SourceFactory().pk,
-        "citations-1-locator": "p. 9",
+        "citations-1-footnote": FootnoteFactory(locator="p. 9").pk,
     }
     url = reverse("admin:relations_event_change", args=[event.pk])
     assert bumps(lambda: editor.post(url, data))
