@@ -16,8 +16,8 @@ moment. ``at`` is when the change was made (its history date), which is not the 
 Meaning. Each history row reads as the public saw it, asking ``relations.visibility`` about
 the stored state (this module looks at no editorial status itself):
 
-- reference data (countries, domains, organisations, officials, sources) is always public:
-  a row is "created", "updated" or "deleted" as it says;
+- reference data (countries, domains, organisations, officials, sources, relationships) is
+  always public: a row is "created", "updated" or "deleted" as it says;
 - a claim exists for the public only while visible: becoming visible is "created", an edit
   while visible "updated", ceasing to be (unpublished, deleted) "deleted", and anything done
   to a draft or a claim in review nothing at all: a draft never appears, not even its key;
@@ -25,6 +25,12 @@ the stored state (this module looks at no editorial status itself):
   carries ``renamed_from``: the old key, so that a mirror can rename rather than re-create;
 - a citation added, changed, moved or removed is "updated" for its claim (both, if moved) when
   that claim is visible now;
+- a footnote (one place in a source, which several claims may cite) is public while a visible
+  claim cites it (``visibility.footnotes``): it is "created", "updated" or renamed as reference
+  data is, but only then, and an edit of it is also "updated" for every visible claim that
+  cites it (their citations show it). A footnote no visible claim cites says nothing, not even
+  its key; one is deleted only once no claim cites it, so its deletion says nothing either (a
+  mirror drops the footnotes its claims no longer cite);
 - a claim that becomes visible or stops being so (or is renamed) is also "updated" for the
   visible records that name it: an event for its agreements; a statement for the event it was
   made at, and a joint statement (said by the event's parties together) is "created" or
@@ -59,10 +65,13 @@ from relations import visibility
 from relations.models import Citation, Event, Statement
 
 TABLES: dict[str, type[models.Model]] = changelog.LOGGED
-CLAIMS = {kind: TABLES[kind] for kind in ("event", "agreement", "statement", "position")}
+CLAIMS = {kind: TABLES[kind] for kind in Citation.claim_fields}
 REFERENCE = {
-    kind: TABLES[kind] for kind in ("country", "domain", "organisation", "official", "source")
+    kind: TABLES[kind]
+    for kind in ("country", "domain", "organisation", "official", "source", "relationship")
 }
+#: Read apart, as parts of the claims that cite them (``cited_changes``, ``footnote_changes``).
+PARTS = ("citation", "footnote")
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 100, 1000
 
 Row = dict[str, Any]
@@ -234,6 +243,39 @@ def cited_changes(rows: list[Row]) -> dict[int, list[Row]]:
     }
 
 
+def footnote_changes(rows: list[Row]) -> dict[int, list[Row]]:
+    """For each footnote row (by history id), what it means to the public: nothing unless a
+    visible claim cites the footnote now; then the footnote "created" (first known), "updated"
+    or renamed, and, for an edit, "updated" for each visible claim citing it. One query."""
+    claim_slugs = [f"{kind}__slug" for kind in Citation.claim_fields]
+    cited: dict[int, set[tuple[str, str]]] = {}
+    shown = visibility.citations().filter(footnote_id__in={row["id"] for row in rows})
+    for footnote_id, *slugs in shown.values_list("footnote_id", *claim_slugs):
+        kind, slug = next((k, s) for k, s in zip(Citation.claim_fields, slugs, strict=True) if s)
+        cited.setdefault(footnote_id, set()).add((kind, slug))
+    found: dict[int, list[Row]] = {}
+    for row in rows:
+        claims, previous = sorted(cited.get(row["id"], ())), row["before"]
+        if not claims or row["history_type"] == "-":
+            found[row["history_id"]] = []
+            continue
+        known = row["history_type"] == "~" and bool(previous) and previous["history_type"] != "-"
+        key, old_key = row["slug"], previous["slug"] if known else row["slug"]
+        if not known:
+            entries = [_entry("footnote", key, "created", row)]
+        elif old_key != key:
+            entries = [
+                _entry("footnote", old_key, "deleted", row),
+                _entry("footnote", key, "created", row, old_key),
+            ]
+        else:
+            entries = [_entry("footnote", key, "updated", row)]
+        if row["history_type"] == "~":
+            entries += [_entry(kind, slug, "updated", row) for kind, slug in claims]
+        found[row["history_id"]] = entries
+    return found
+
+
 def dependent_changes(rows: list[Row], events: dict[int, Row]) -> dict[int, list[Row]]:
     """Entries for the records that name a claim whose visibility or key changed in a row:
     the visible events that link an agreement, the statements made at an event (one query
@@ -290,10 +332,13 @@ def page_entries(request: Request | None, rows: list[Row]) -> list[Row]:
     entries: dict[tuple[str, int], list[Row]] = {
         (row["kind"], row["history_id"]): public_changes(row, events)
         for row in rows
-        if row["kind"] != "citation"
+        if row["kind"] not in PARTS
     }
-    for history_id, cited in cited_changes([r for r in rows if r["kind"] == "citation"]).items():
-        entries[("citation", history_id)] = cited
+    for kind, changes in (("citation", cited_changes), ("footnote", footnote_changes)):
+        of_kind = [r for r in rows if r["kind"] == kind]
+        if of_kind:
+            for history_id, found in changes(of_kind).items():
+                entries[(kind, history_id)] = found
     dependents = dependent_changes(rows, events)
     result = []
     for row in rows:
@@ -340,7 +385,7 @@ class ChangesQuery(serializers.Serializer):
 
 
 class ChangeSerializer(serializers.Serializer):
-    model = serializers.ChoiceField(choices=[*CLAIMS, *REFERENCE])
+    model = serializers.ChoiceField(choices=[*CLAIMS, *REFERENCE, "footnote"])
     key = serializers.CharField(help_text="Its natural key: ISO code or slug.")
     action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
     at = serializers.DateTimeField(help_text="When the change was made (not the feed's order).")

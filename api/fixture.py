@@ -4,10 +4,11 @@
 
 answers a JSON array of records exactly as ``export_kb`` writes them without drafts (one record
 a line, natural keys, no ids): the records named that a reader may see (a key that is not, or
-no longer, visible is simply absent), everything they refer to, and the citations of every
-claim in it with their sources. That is a file ``import_kb`` loads as it is, read from one
-snapshot. A mirror asks for the records the changes feed names in this form
-(``exchange/mirror.py``): what it loads is then byte for byte what an export of the site says.
+no longer, visible is simply absent; a footnote is visible while a visible claim cites it),
+everything they refer to, and the citations of every claim in it with the footnotes they cite
+and their sources. That is a file ``import_kb`` loads as it is, read from one snapshot. A
+mirror asks for the records the changes feed names in this form (``exchange/mirror.py``): what
+it loads is then byte for byte what an export of the site says.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from exchange.spec import key_field
 #: What may be asked for: the changes feed's models (citations come with their claims).
 MODELS: dict[str, type[Model]] = {kind: m for kind, m in LOGGED.items() if kind != "citation"}
 MAX_KEYS = 200
-KEYS = r"^[-a-zA-Z0-9_]{1,120}(,[-a-zA-Z0-9_]{1,120})*$"
+KEYS = r"^[-a-zA-Z0-9_]{1,160}(,[-a-zA-Z0-9_]{1,160})*$"  # a footnote's slug is up to 160
 
 
 class FixtureQuery(serializers.Serializer):

@@ -42,23 +42,30 @@ from relations.models import (
     Country,
     Domain,
     Event,
+    Membership,
     Official,
     Organisation,
     Position,
+    Relationship,
     Statement,
 )
-from sources.models import Source
+from sources.models import Footnote, Source
 
-#: The models whose history is logged, by the feed's name for them.
+#: The models whose history is logged, by the feed's name for them. Many-to-many links (an
+#: event's countries, a claim's ``concerns``) need no log of their own: simple-history writes
+#: a "~" row of the owner for every change of its links, and that row is logged.
 LOGGED: dict[str, type[models.Model]] = {
     "agreement": Agreement,
     "citation": Citation,
     "country": Country,
     "domain": Domain,
     "event": Event,
+    "footnote": Footnote,
+    "membership": Membership,
     "official": Official,
     "organisation": Organisation,
     "position": Position,
+    "relationship": Relationship,
     "source": Source,
     "statement": Statement,
 }
@@ -110,7 +117,8 @@ def install_triggers_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs) -> N
     install_triggers(using)
 
 
-# The same statements as migration 0002 (a migration keeps its own copy: it must not change).
+# The same statements as migrations 0002 and 0003 (a migration keeps its own copy: it must not
+# change).
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION exchange_change_log() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -28,7 +28,7 @@ from core.dates import FuzzyDate, parse_fuzzy_date
 from core.fields import FuzzyDateField
 from exchange.report import Report
 from exchange.spec import TIMESTAMPS, ModelSpec
-from relations.models import CLAIM_FIELDS, Citation
+from relations.models import CLAIM_FIELDS, Citation, Relationship
 
 MISSING = object()
 Cleaner = Callable[[Any], Any]
@@ -139,6 +139,36 @@ def single_key(raw: Any) -> str | None:
     return None
 
 
+def relationship_problems(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """A relationship is keyed as its dossier's URL: the two codes in order ("by-ir"), first
+    before second, as ``Relationship.save()`` stores them (the import writes no ``save()``)."""
+    problems = []
+    first, second = values.get("first"), values.get("second")
+    if first and second:
+        expected = "-".join(sorted((first.lower(), second.lower())))
+        if first > second:
+            problems.append(("first", f"the pair is stored in code order: {second}, then {first}"))
+        if values["slug"] != expected:
+            problems.append(
+                ("slug", f"{values['slug']!r}: a pair {first}, {second} is {expected!r}")
+            )
+    sections = values.get("sections")
+    if sections is not None and not (
+        isinstance(sections, list)
+        and all(
+            isinstance(s, dict)
+            and isinstance(s.get("domain"), str)
+            and isinstance(s.get("title", ""), str)
+            and set(s) <= {"domain", "title"}
+            for s in sections
+        )
+    ):
+        problems.append(
+            ("sections", f'{short(sections)}: a list of {{"domain": "<slug>", "title": "…"}}')
+        )
+    return problems
+
+
 class RecordReader:
     """Cleans one model's records and turns them into staging rows."""
 
@@ -176,7 +206,7 @@ class RecordReader:
             return values.get(self.spec.key[0]) or None
         kinds = [k for k in CLAIM_FIELDS if values.get(k)]
         claim = f"{kinds[0]} {values[kinds[0]]}" if len(kinds) == 1 else "?"
-        return f"{values.get('source') or '?'} / {claim} / {values.get('locator') or ''}"
+        return f"{values.get('footnote') or '?'} / {claim}"
 
     def read(self, rec: int, fields: dict[str, Any], report: Report) -> tuple | None:
         """(stage row, {m2m name: keys}) for a record, or None if it cannot be staged."""
@@ -225,13 +255,15 @@ class RecordReader:
                 has = "none" if not kinds else f"{len(kinds)} ({', '.join(kinds)})"
                 problems.append(
                     (None, "a citation supports exactly one claim: an event, an agreement, a "
-                     f"statement or a position; this one has {has}")
+                     f"statement, a post or a membership; this one has {has}")
                 )  # fmt: skip
                 staged = False
-            staged = staged and bool(values.get("source"))
+            staged = staged and bool(values.get("footnote"))
         elif not key:
             problems.append((self.spec.key[0], "a record needs its natural key"))
             staged = False
+        elif self.spec.model is Relationship:
+            problems += relationship_problems(values)
         for field_name, message in problems:
             report.problem(rec, self.label, key, field_name, message)
         if not staged:

@@ -53,10 +53,9 @@ def natural_order(spec: ModelSpec, using: str, prefix: str = "") -> list[Any]:
     )
     claim = Coalesce(*(f"{name}__slug" for name in CLAIM_FIELDS), output_field=models.CharField())
     return [
-        byte_order("source__slug", using),
+        byte_order("footnote__slug", using),
         byte_order(kind, using),
         byte_order(claim, using),
-        byte_order("locator", using),
     ]
 
 

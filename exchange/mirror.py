@@ -18,6 +18,9 @@ position, so a failure leaves the mirror where it was, to try again:
    ``import_kb --update`` (the file's times and all); drop the citations of each loaded claim
    that the site no longer lists; delete what waited. A record still held by another after
    that is fetched once more with whatever holds it; if it is still held, the batch fails.
+   Last, footnotes that no claim here cites any more are dropped: a reader sees a footnote
+   only through a claim citing it, so the site's feed never names them once they are not
+   (``api/changes.py``).
 
 Entries are applied as a set per batch, not one by one: every record named is fetched as it is
 at the end, and the importer resolves references in any order. Applying a batch twice changes
@@ -48,6 +51,7 @@ from exchange.load import import_kb
 from exchange.models import MirrorState
 from exchange.spec import BY_LABEL, BY_MODEL, SPECS, key_field
 from relations.models import CLAIM_FIELDS, Citation
+from sources.models import Footnote
 
 #: ``fetch(path_and_query) -> (HTTP status, body)``: how the mirror reads the site.
 Fetch = Callable[[str], tuple[int, bytes]]
@@ -178,6 +182,12 @@ class Mirror:
             waiting = self._delete(waiting)
         if waiting:
             raise MirrorError(f"Cannot delete {waiting}: still referred to.")
+        self._drop_uncited_footnotes()
+
+    def _drop_uncited_footnotes(self) -> None:
+        uncited = Footnote.objects.using(self.using).filter(citations__isnull=True)
+        with _history_here(self.using):
+            self._summary.deleted += uncited.delete()[1].get(Footnote._meta.label, 0)
 
     def _manager(self, kind: str) -> models.Manager:
         return MODELS[kind]._default_manager.db_manager(self.using)
@@ -250,10 +260,8 @@ class Mirror:
             local = Citation.objects.using(self.using).filter(**{f"{kind}__slug__in": slugs})
             stale = [
                 pk
-                for pk, source, slug, locator in local.values_list(
-                    "pk", "source__slug", f"{kind}__slug", "locator"
-                )
-                if ("relations.citation", source, kind, slug, locator) not in listed
+                for pk, footnote, slug in local.values_list("pk", "footnote__slug", f"{kind}__slug")
+                if ("relations.citation", footnote, kind, slug) not in listed
             ]
             if stale:
                 with _history_here(self.using):
@@ -316,7 +324,7 @@ def _identity(record: dict) -> tuple:
     if label != "relations.citation":
         return (label, fields[key_field(BY_LABEL[label].model)])
     kind = next(k for k in CLAIM_FIELDS if fields.get(k))
-    return (label, fields["source"][0], kind, fields[kind][0], fields["locator"])
+    return (label, fields["footnote"][0], kind, fields[kind][0])
 
 
 def _queries(keys: Iterable[Key]) -> list[str]:

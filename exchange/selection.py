@@ -4,11 +4,17 @@ A slice (``--relation by-ir``, ``--country``, ``--domain``, ``--from/--to``, ``-
 combined with AND) is a dossier's worth of data:
 
 1. the events that match; the agreements and statements that match directly (not with
-   ``--events``, which names events only), and the statements made at the matching events;
-2. the officials who took part or spoke, and their positions;
+   ``--events``, which names events only), and the statements made at the matching events. A
+   claim is of a pair (``--relation``) when both states took part in it (or are its parties,
+   or what it is about) or when it *concerns* the pair's relationship; of a country
+   (``--country``) when the state took part or it concerns one of the state's relationships;
+2. the officials who took part, spoke or are quoted as the authority ("according to"), and
+   their posts; the memberships of the states and bodies that took part;
 3. then everything those records refer to, so the file loads into an empty database: the events
    statements were made at, the agreements events link to, organisations (and their parents),
-   countries, domains, the citations of every claim included, and the sources they cite.
+   countries, domains, the relationships the claims concern (and the pair's own, which holds
+   its dossier's settings) with the domains its sections name, the citations of every claim
+   included, the footnotes they cite and those footnotes' sources.
 
 A selection (the admin's "export selected") is step 3 alone, from the records picked.
 
@@ -16,22 +22,26 @@ Without ``include_drafts`` an export is public: it holds what a reader may see, 
 ``relations.visibility`` decides it for every public surface (this module looks at no status):
 a reference to a claim a reader may not see is left out (a link from an event to a draft
 agreement; the draft event a statement was made at, see :mod:`exchange.export`), and a joint
-statement at a draft event is not exported at all. Entities (countries, organisations...) are
-reference records; the whole-KB export holds all of them, a slice those it refers to. With
-``include_drafts`` (a private export, for another install's editors) everything is exported.
+statement at a draft event is not exported at all, and a footnote only when a claim it holds
+cites it (``visibility.footnotes``: a draft's notes are part of the draft). Entities (countries,
+organisations, relationships...) are reference records; the whole-KB export holds all of them, a
+slice those it refers to. With ``include_drafts`` (a private export, for another install's
+editors) everything is exported.
 
 Every set is a lazy queryset (subqueries): nothing is materialised except the organisations'
-ancestors, a walk over a small table.
+ancestors, a walk over a small table (and, on SQLite only, the claims a slice is built on: its
+parser has a fixed depth, see ``settled``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, models
-from django.db.models import Q
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models import Exists, OuterRef, Q
 
 from core.dates import parse_fuzzy_date
 from exchange.spec import SPECS, ModelSpec
@@ -42,12 +52,14 @@ from relations.models import (
     Country,
     Domain,
     Event,
+    Membership,
     Official,
     Organisation,
     Position,
+    Relationship,
     Statement,
 )
-from sources.models import Source
+from sources.models import Footnote, Source
 
 Querysets = dict[ModelSpec, models.QuerySet]
 
@@ -174,11 +186,14 @@ class _Builder:
     def whole(self) -> Querysets:
         by_model = {
             Source: self.all(Source),
+            Footnote: self.footnotes_visible(),
             Country: self.all(Country),
             Domain: self.all(Domain),
+            Relationship: self.all(Relationship),
             Organisation: self.all(Organisation),
             Official: self.all(Official),
             Position: self.visible(Position),
+            Membership: self.visible(Membership),
             Agreement: self.visible(Agreement),
             Event: self.visible(Event),
             Statement: self.statements(Q()),
@@ -191,6 +206,12 @@ class _Builder:
         if self.s.include_drafts:
             return self.all(Citation)
         return visibility.citations().using(self.using)
+
+    def footnotes_visible(self) -> models.QuerySet:
+        """Every footnote the export may hold: those a claim it may hold cites."""
+        if self.s.include_drafts:
+            return self.all(Footnote)
+        return visibility.footnotes().using(self.using)
 
     # --- Slices and selections
     def lookup(self, model: type[models.Model], key: str, value: str) -> int:
@@ -208,32 +229,61 @@ class _Builder:
         chosen = self.s.roots.get(model)
         return self.all(model).none() if chosen is None else chosen.using(self.using)
 
+    def _via(self, model: type[models.Model], field_name: str, targets) -> Q:
+        """Records of ``model`` whose many-to-many ``field_name`` includes any of ``targets``
+        (ids, or a queryset of them): a subquery on the link table alone."""
+        m2m = model._meta.get_field(field_name)
+        links = m2m.remote_field.through.objects.using(self.using)
+        links = links.filter(**{f"{m2m.m2m_reverse_name()}__in": targets})
+        return Q(pk__in=links.values(m2m.m2m_column_name()))
+
+    @cached_property
+    def pair(self) -> tuple[list[int], int | None]:
+        """The ids of the ``--relation`` countries, and of their relationship if it has one."""
+        pair = [self.lookup(Country, "code", code) for code in self.s.relation or ()]
+        relationship = None
+        if pair:
+            slug = "-".join(sorted(code.lower() for code in self.s.relation))
+            relationship = self.all(Relationship).filter(slug=slug).values_list("pk", flat=True)
+            relationship = relationship.first()
+        return pair, relationship
+
+    def about(self, model: type[models.Model], pair: list[int], relationship: int | None) -> Q:
+        """The claims of ``model`` that belong to the slice's pair and country (see above)."""
+        condition = Q()
+        if pair:
+            both = self._via(model, "countries", [pair[0]]) & self._via(
+                model, "countries", [pair[1]]
+            )
+            if relationship is not None:
+                both |= self._via(model, "concerns", [relationship])
+            condition &= both
+        if self.s.country:
+            country = self.lookup(Country, "code", self.s.country)
+            its = self.all(Relationship).filter(Q(first=country) | Q(second=country))
+            condition &= self._via(model, "countries", [country]) | self._via(
+                model, "concerns", its.values("pk")
+            )
+        return condition
+
     def seeds(self) -> tuple[models.QuerySet, models.QuerySet, models.QuerySet]:
         """(events, agreements, statements) a slice starts from."""
         s = self.s
-        countries = [self.lookup(Country, "code", code) for code in s.relation or ()]
-        if s.country:
-            countries.append(self.lookup(Country, "code", s.country))
+        pair, relationship = self.pair
         domain = self.lookup(Domain, "slug", s.domain) if s.domain else None
 
-        events = self._dated(self.visible(Event))
-        for country in countries:
-            events = events.linked("countries", country)
-        if domain is not None:
-            events = events.linked("domains", domain)
-        if s.events is not None:
-            events = events.filter(pk__in=list(s.events))
-
-        def direct(model: type[models.Model]) -> models.QuerySet:
-            queryset = self._dated(self.visible(model))
-            for country in countries:
-                queryset = queryset.linked("countries", country)
+        def matching(model: type[models.Model]) -> models.QuerySet:
+            queryset = self._dated(self.visible(model)).filter(
+                self.about(model, pair, relationship)
+            )
             return queryset.linked("domains", domain) if domain is not None else queryset
 
+        events = matching(Event)
         if s.events is not None:  # named events, and what hangs on them
+            events = events.filter(pk__in=list(s.events))
             agreements, statements = self.all(Agreement).none(), self.all(Statement).none()
         else:
-            agreements, statements = direct(Agreement), direct(Statement)
+            agreements, statements = matching(Agreement), matching(Statement)
         statements = self.statements(
             Q(pk__in=statements.values("pk")) | Q(event__in=events.values("pk"))
         )
@@ -244,22 +294,27 @@ class _Builder:
         if slicing:
             events, agreements, statements = self.seeds()
             positions = self.all(Position).none()
+            memberships = self.all(Membership).none()
             officials = self.all(Official).none()
+            relationship = self.pair[1]  # the pair's dossier settings come with its data
+            chosen = self.all(Relationship).filter(
+                pk__in=[] if relationship is None else [relationship]
+            )
         else:
             cited = self._roots(Citation)
-            events = self.visible(Event).filter(
-                Q(pk__in=self._roots(Event).values("pk")) | Q(pk__in=cited.values("event"))
-            )
-            agreements = self.visible(Agreement).filter(
-                Q(pk__in=self._roots(Agreement).values("pk")) | Q(pk__in=cited.values("agreement"))
-            )
+
+            def picked(model: type[models.Model], kind: str) -> models.QuerySet:
+                return self.visible(model).filter(
+                    Q(pk__in=self._roots(model).values("pk")) | Q(pk__in=cited.values(kind))
+                )
+
+            events, agreements = picked(Event, "event"), picked(Agreement, "agreement")
             statements = self.statements(
                 Q(pk__in=self._roots(Statement).values("pk")) | Q(pk__in=cited.values("statement"))
             )
-            positions = self.visible(Position).filter(
-                Q(pk__in=self._roots(Position).values("pk")) | Q(pk__in=cited.values("position"))
-            )
+            positions, memberships = picked(Position, "position"), picked(Membership, "membership")
             officials = self._roots(Official)
+            chosen = self._roots(Relationship)
 
         # What claims refer to: the event a statement was made at, the agreements of events.
         events = self.visible(Event).filter(
@@ -270,46 +325,62 @@ class _Builder:
             Q(pk__in=agreements.values("pk"))
             | Q(pk__in=event_links.filter(event__in=events.values("pk")).values("agreement"))
         )
-        took_part = Event.officials.through.objects.using(self.using).filter(
-            event__in=events.values("pk")
-        )
+        told = {
+            "agreement": self.settled(agreements),
+            "event": self.settled(events),
+            "statement": self.settled(statements),
+        }
+        agreements, events, statements = told["agreement"], told["event"], told["statement"]
         officials = self.all(Official).filter(
             Q(pk__in=officials.values("pk"))
-            | Q(pk__in=took_part.values("official"))
+            | self.linked(told, "officials")
             | Q(pk__in=statements.values("speaker"))
             | Q(pk__in=positions.values("official"))
+            | Q(pk__in=events.values("according_to_official"))
+            | Q(pk__in=agreements.values("according_to_official"))
         )
-        if slicing:  # a dossier shows the posts of everyone in it
+        if slicing:  # a dossier shows the posts of everyone in it, and their memberships
             positions = self.visible(Position).filter(official__in=officials.values("pk"))
+            memberships = self.members(told)
 
-        claims = {
-            "position": positions,
-            "agreement": agreements,
-            "event": events,
-            "statement": statements,
-        }
+        claims = {"position": positions, "membership": memberships, **told}
+        relationships = self.all(Relationship).filter(
+            Q(pk__in=chosen.values("pk")) | self.linked(told, "concerns")
+        )
         organisations = self.organisations(claims, self._roots(Organisation))
         countries = self.all(Country).filter(
             Q(pk__in=self._roots(Country).values("pk"))
-            | self.linked(claims, "countries", "country")
+            | self.linked(claims, "countries")
             | Q(pk__in=organisations.values("country"))
+            | Q(pk__in=organisations.values("location"))
             | Q(pk__in=officials.values("country"))
             | Q(pk__in=positions.values("country"))
+            | Q(pk__in=memberships.values("member_country"))
+            | Q(pk__in=relationships.values("first"))
+            | Q(pk__in=relationships.values("second"))
         )
         domains = self.all(Domain).filter(
-            Q(pk__in=self._roots(Domain).values("pk")) | self.linked(claims, "domains", "domain")
+            Q(pk__in=self._roots(Domain).values("pk"))
+            | self.linked(claims, "domains")
+            | Q(slug__in=sectioned(relationships))
         )
         citations = self.citations(claims)
+        footnotes = self.all(Footnote).filter(
+            Q(pk__in=self.chosen_footnotes().values("pk")) | Q(pk__in=citations.values("footnote"))
+        )
         sources = self.all(Source).filter(
-            Q(pk__in=self._roots(Source).values("pk")) | Q(pk__in=citations.values("source"))
+            Q(pk__in=self._roots(Source).values("pk")) | Q(pk__in=footnotes.values("source"))
         )
         by_model = {
             Source: sources,
+            Footnote: footnotes,
             Country: countries,
             Domain: domains,
+            Relationship: relationships,
             Organisation: organisations,
             Official: officials,
             Position: positions,
+            Membership: memberships,
             Agreement: agreements,
             Event: events,
             Statement: statements,
@@ -317,7 +388,35 @@ class _Builder:
         }
         return {spec: by_model[spec.model] for spec in SPECS}
 
-    def linked(self, claims: dict[str, models.QuerySet], field_name: str, target: str) -> Q:
+    def settled(self, queryset: models.QuerySet) -> models.QuerySet:
+        """The claims the rest of a slice is built on. SQLite's parser has a fixed depth, which
+        the subqueries stacked on them would pass: there (the demo's database, small) they are
+        read into a list of ids; PostgreSQL plans the subquery."""
+        if connections[self.using].vendor != "sqlite":
+            return queryset
+        ids = list(queryset.values_list("pk", flat=True))
+        return self.all(queryset.model).filter(pk__in=ids)
+
+    def chosen_footnotes(self) -> models.QuerySet:
+        """The footnotes picked themselves: in a public export, those a reader may see."""
+        chosen = self._roots(Footnote)
+        if self.s.include_drafts:
+            return chosen
+        return chosen.filter(Exists(visibility.citations().filter(footnote=OuterRef("pk"))))
+
+    def members(self, claims: dict[str, models.QuerySet]) -> models.QuerySet:
+        """The memberships of the states and bodies that take part in the claims."""
+        states = self.all(Country).filter(self.linked(claims, "countries"))
+        bodies = self.all(Organisation).filter(
+            self.linked(claims, "organisations")
+            | Q(pk__in=claims["statement"].values("speaker_organisation"))
+        )
+        return self.visible(Membership).filter(
+            Q(member_country__in=states.values("pk"))
+            | Q(member_organisation__in=bodies.values("pk"))
+        )
+
+    def linked(self, claims: dict[str, models.QuerySet], field_name: str) -> Q:
         """Targets of the claims' many-to-many ``field_name`` (countries, domains...)."""
         condition = Q(pk__in=[])
         for queryset in claims.values():
@@ -334,12 +433,17 @@ class _Builder:
     def organisations(
         self, claims: dict[str, models.QuerySet], chosen: models.QuerySet
     ) -> models.QuerySet:
-        """Organisations the claims name, and every body they are part of."""
+        """Organisations the claims name (as parties, speakers, authorities, employers, members
+        or bodies joined), and every body they are part of."""
         condition = (
             Q(pk__in=chosen.values("pk"))
-            | self.linked(claims, "organisations", "organisation")
+            | self.linked(claims, "organisations")
             | Q(pk__in=claims["statement"].values("speaker_organisation"))
             | Q(pk__in=claims["position"].values("organisation"))
+            | Q(pk__in=claims["event"].values("according_to"))
+            | Q(pk__in=claims["agreement"].values("according_to"))
+            | Q(pk__in=claims["membership"].values("member_organisation"))
+            | Q(pk__in=claims["membership"].values("organisation"))
         )
         found = set(self.all(Organisation).filter(condition).values_list("pk", flat=True))
         frontier = found
@@ -352,3 +456,14 @@ class _Builder:
             frontier = parents - found
             found |= frontier
         return self.all(Organisation).filter(pk__in=sorted(found))
+
+
+def sectioned(relationships: models.QuerySet) -> list[str]:
+    """The domains the relationships' dossier sections name (a short JSON list each)."""
+    named = {
+        section.get("domain")
+        for sections in relationships.values_list("sections", flat=True)
+        for section in sections or ()
+        if isinstance(section, dict)
+    }
+    return sorted(d for d in named if isinstance(d, str))

@@ -41,12 +41,14 @@ from relations.models import (
     Country,
     Domain,
     Event,
+    Membership,
     Official,
     Organisation,
     Position,
+    Relationship,
     Statement,
 )
-from sources.models import Source
+from sources.models import Footnote, Source
 
 TIMESTAMPS = ("created", "updated")
 Encoder = Callable[[Any], str]
@@ -209,16 +211,21 @@ class ModelSpec:
 SPECS: tuple[ModelSpec, ...] = (
     # Sources refer to nothing; first, as the seed fixture and the admin's export have them.
     ModelSpec(Source, key=("slug",)),
+    # A place in a source (source + locator), stored once however many claims it backs.
+    ModelSpec(Footnote, key=("slug",)),
     ModelSpec(Country, key=("code",)),
     ModelSpec(Domain, key=("slug",)),
+    # A pair of countries ("by-ir"): what claims concern, and its dossier's settings.
+    ModelSpec(Relationship, key=("slug",)),
     ModelSpec(Organisation, key=("slug",)),
     ModelSpec(Official, key=("slug",)),
     ModelSpec(Position, key=("slug",)),
+    ModelSpec(Membership, key=("slug",)),
     ModelSpec(Agreement, key=("slug",)),
     ModelSpec(Event, key=("slug",), claim_refs=("agreements",)),
     ModelSpec(Statement, key=("slug",), claim_refs=("event",)),
-    # Citation's natural key is (source slug, claim kind, claim slug, locator).
-    ModelSpec(Citation, key=("source", *CLAIM_FIELDS, "locator")),
+    # Citation's natural key is (footnote slug, claim kind, claim slug): one field per kind.
+    ModelSpec(Citation, key=("footnote", *CLAIM_FIELDS)),
 )
 BY_LABEL: dict[str, ModelSpec] = {spec.label: spec for spec in SPECS}
 BY_MODEL: dict[type[models.Model], ModelSpec] = {spec.model: spec for spec in SPECS}

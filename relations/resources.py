@@ -8,7 +8,9 @@ One row is one event. The columns, all text (UTF-8, with or without Excel's BOM)
 - ``title``, ``date`` (fuzzy text such as "late June 2010"), ``summary``, ``place``.
 - ``domains``, ``countries`` (ISO codes, any case), ``organisations``, ``officials``: keys
   separated by ``;``. Every event needs at least one domain.
-- ``citations``: ``source-slug|locator`` pairs separated by ``;`` (the locator is optional).
+- ``citations``: ``source-slug|locator`` pairs separated by ``;`` (the locator is optional). Each
+  pair is a footnote (one place in a source): the existing one if the source has it, else a new
+  one, which other claims citing the same place then share.
 
 The import is all or nothing: any row error or validation error rolls back every row, links and
 citations included. Unknown keys are row errors that name the value and the column (the stock
@@ -30,7 +32,7 @@ from import_export.instance_loaders import ModelInstanceLoader
 
 from core.fields import sync_bounds
 from relations.models import Citation, Country, Domain, Event, Official, Organisation, Status
-from sources.models import Source
+from sources.models import Footnote, Source
 
 SEPARATOR = ";"
 LOCATOR_SEPARATOR = "|"
@@ -130,7 +132,7 @@ class CitationsWidget(widgets.Widget):
     """``source-slug|locator`` pairs separated by ``;``; cleans to ``(Source, locator)`` pairs."""
 
     def clean(self, value, row=None, **kwargs) -> list[tuple[Source, str]]:
-        limit = Citation._meta.get_field("locator").max_length
+        limit = Footnote._meta.get_field("locator").max_length
         pairs: list[tuple[str, str]] = []
         no_source, too_long = [], []
         for item in _keys(value):
@@ -163,7 +165,9 @@ class CitationsWidget(widgets.Widget):
         if value is None or value.instance.pk is None:  # a new event (the preview's "before")
             return ""
         return f"{SEPARATOR} ".join(
-            f"{c.source.slug}{LOCATOR_SEPARATOR}{c.locator}" if c.locator else c.source.slug
+            f"{c.footnote.source.slug}{LOCATOR_SEPARATOR}{c.footnote.locator}"
+            if c.footnote.locator
+            else c.footnote.source.slug
             for c in value.all()
         )
 
@@ -174,6 +178,17 @@ class CitationsField(fields.Field):
 
     def save(self, instance, row, is_m2m=False, **kwargs) -> None:
         pass
+
+
+def footnote_at(source: Source, locator: str, user=None) -> Footnote:
+    """The source's footnote at ``locator``, made (with its history's user) if it has none."""
+    footnote = Footnote.objects.filter(source=source, locator=locator).first()
+    if footnote is None:
+        footnote = Footnote(source=source, locator=locator)
+        if user is not None:
+            footnote._history_user = user
+        footnote.save()
+    return footnote
 
 
 # --- Finding the event a row is about ---------------------------------------------------------
@@ -402,10 +417,11 @@ class EventResource(resources.ModelResource):
         if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
             return
         user = kwargs.get("user")
+        by = user if user is not None and user.is_authenticated else None
         for source, locator in self.missing_citations(instance, row):
-            citation = Citation(event=instance, source=source, locator=locator)
-            if user is not None and user.is_authenticated:
-                citation._history_user = user
+            citation = Citation(event=instance, footnote=footnote_at(source, locator, by))
+            if by is not None:
+                citation._history_user = by
             citation.save()
 
     def missing_citations(self, instance, row) -> list[tuple[Source, str]]:
@@ -416,12 +432,14 @@ class EventResource(resources.ModelResource):
         if not wanted:
             return []
         existing = (
-            set(instance.citations.values_list("source_id", "locator")) if instance.pk else set()
+            set(instance.citations.values_list("footnote__source_id", "footnote__locator"))
+            if instance.pk
+            else set()
         )
         return [(s, locator) for s, locator in wanted if (s.pk, locator) not in existing]
 
     # --- Export
     def filter_export(self, queryset, **kwargs):
         return queryset.prefetch_related(
-            "domains", "countries", "organisations", "officials", "citations__source"
+            "domains", "countries", "organisations", "officials", "citations__footnote__source"
         )

@@ -8,12 +8,21 @@ from typing import Any
 
 from django.core.exceptions import FieldError
 from django.db import models
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+)
 
 from exchange.export import batched
 from exchange.load.base import CHUNK, Step
 from exchange.spec import BY_MODEL, SPECS, ModelSpec
-from relations.models import CLAIM_FIELDS, Citation, Status
+from relations.models import CLAIM_FIELDS, Citation, Domain, Relationship, Status
 
 
 class Checking(Step):
@@ -30,12 +39,13 @@ class Checking(Step):
             self._unique(spec)
             if spec.is_claim:
                 self._uncited(spec)
+        self._sections()
 
     def _key_of(self, spec: ModelSpec, row: dict[str, Any]) -> str:
         if spec.model is not Citation:
             return row[spec.key[0]]
         kind = next((k for k in CLAIM_FIELDS if row.get(f"key_{k}")), "?")
-        return f"{row['key_source']} / {kind} {row.get(f'key_{kind}')} / {row['locator']}"
+        return f"{row['key_footnote']} / {kind} {row.get(f'key_{kind}')}"
 
     def _rows(self, spec: ModelSpec, queryset: models.QuerySet, *extra: str) -> Iterator[dict]:
         return queryset.values("rec", *self.key_columns(spec), *extra).order_by("rec").iterator()
@@ -43,13 +53,15 @@ class Checking(Step):
     def _duplicates(self, spec: ModelSpec) -> None:
         staged = self.stage.models[spec].objects.using(self.using)
         columns = self.key_columns(spec)
-        groups = staged.values(*columns).annotate(n=Count("rec"), first=Min("rec")).filter(n__gt=1)
-        for group in groups.order_by("first"):
-            same = staged.filter(**{c: group[c] for c in columns}).exclude(rec=group["first"])
+        groups = (
+            staged.values(*columns).annotate(n=Count("rec"), earliest=Min("rec")).filter(n__gt=1)
+        )
+        for group in groups.order_by("earliest"):
+            same = staged.filter(**{c: group[c] for c in columns}).exclude(rec=group["earliest"])
             for row in self._rows(spec, same):
                 self.report.problem(
                     row["rec"], spec.label, self._key_of(spec, row), None,
-                    f"duplicate natural key: record {group['first']} has the same",
+                    f"duplicate natural key: record {group['earliest']} has the same",
                 )  # fmt: skip
                 staged.filter(rec=row["rec"]).update(bad=True)
 
@@ -125,25 +137,32 @@ class Checking(Step):
             candidates = staged.filter(condition)
             groups = (
                 candidates.values(*fields)
-                .annotate(n=Count("rec"), first=Min("rec"))
+                .annotate(n=Count("rec"), earliest=Min("rec"))
                 .filter(n__gt=1)
             )
-            for group in groups.order_by("first"):
+            for group in groups.order_by("earliest"):
                 same = candidates.filter(**{f: group[f] for f in fields}).exclude(
-                    rec=group["first"]
+                    rec=group["earliest"]
                 )
                 for row in self._rows(spec, same):
                     self.report.problem(
                         row["rec"], spec.label, self._key_of(spec, row), label,
-                        f"must be unique; record {group['first']} has the same value",
+                        f"must be unique; record {group['earliest']} has the same value",
                     )  # fmt: skip
             taken = manager.filter(condition).filter(**{f: OuterRef(f) for f in fields})
-            clashing = candidates.filter(Exists(taken.exclude(pk=OuterRef("id"))))
-            for row in self._rows(spec, clashing, *fields):
-                value = ", ".join(str(row[f]) for f in fields)
+            taken = taken.exclude(pk=OuterRef("id"))
+            clashing = candidates.filter(Exists(taken)).annotate(
+                other=Subquery(taken.values(spec.key[0])[:1])
+            )
+            # References as the file names them (a footnote's source by its slug, not its id).
+            shown = [f"key_{f}" if spec.model._meta.get_field(f).is_relation else f for f in fields]
+            for row in self._rows(spec, clashing, *shown, "other"):
+                value = ", ".join(str(row[f]) for f in shown)
                 self.report.problem(
                     row["rec"], spec.label, self._key_of(spec, row), label,
-                    f"{value!r} is already used by another {spec.label} in the database",
+                    f"{value!r} is already used by another {spec.label} in the database, "
+                    f"{row['other']!r}: the same record under another key? Use that key, or "
+                    "change one of the two",
                 )  # fmt: skip
 
     def _uncited(self, spec: ModelSpec) -> None:
@@ -162,6 +181,25 @@ class Checking(Step):
                 "published, but no citation backs it (in the file or the database): add one, "
                 "or import it as a draft",
             )  # fmt: skip
+
+    def _sections(self) -> None:
+        """A relationship's dossier sections name domains that exist (in the file or the
+        database), as ``Relationship.clean`` requires."""
+        spec = BY_MODEL[Relationship]
+        staged = self.stage.models[spec].objects.using(self.using).filter(bad=False)
+        known: set[str] | None = None
+        for row in self._rows(spec, staged.exclude(sections=[]), "sections"):
+            if known is None:  # only when a relationship has sections at all
+                domains = self.stage.models[BY_MODEL[Domain]].objects.using(self.using)
+                known = set(domains.values_list("slug", flat=True))
+                known |= set(Domain.objects.using(self.using).values_list("slug", flat=True))
+            unknown = [s["domain"] for s in row["sections"] or () if s["domain"] not in known]
+            if unknown:
+                self.report.problem(
+                    row["rec"], spec.label, row["slug"], "sections",
+                    f"no relations.domain {', '.join(map(repr, unknown))} in the file or the "
+                    "database",
+                )  # fmt: skip
 
 
 def _fields_of(condition: Q) -> list[str]:

@@ -8,13 +8,14 @@ from django.db import models
 from exchange.load.base import Step
 from exchange.spec import BY_MODEL, ModelSpec, key_field
 from relations.models import CLAIM_FIELDS, Citation
+from sources.models import Footnote
 
 
 class Resolving(Step):
     def key_columns(self, spec: ModelSpec) -> list[str]:
         """The staging columns that hold a record's natural key."""
         if spec.model is Citation:
-            return ["key_source", *(f"key_{k}" for k in CLAIM_FIELDS), "locator"]
+            return ["key_footnote", *(f"key_{k}" for k in CLAIM_FIELDS)]
         return [spec.key[0]]
 
     def resolve(self) -> None:
@@ -78,14 +79,13 @@ class Resolving(Step):
             return
         for kind in CLAIM_FIELDS:
             claim = q(Citation._meta.get_field(kind).related_model._meta.db_table)
+            footnotes = q(Footnote._meta.db_table)
             self.stage.execute(
                 f"UPDATE {stage_table} SET {q('existing')} = m.{q('id')} "
-                f"FROM {table} m JOIN {q('sources_source')} so "
-                f"ON so.{q('id')} = m.{q('source_id')} "
+                f"FROM {table} m JOIN {footnotes} f ON f.{q('id')} = m.{q('footnote_id')} "
                 f"JOIN {claim} c ON c.{q('id')} = m.{q(kind + '_id')} "
-                f"WHERE so.{q('slug')} = {stage_table}.{q('key_source')} "
-                f"AND c.{q('slug')} = {stage_table}.{q('key_' + kind)} "
-                f"AND m.{q('locator')} = {stage_table}.{q('locator')}"
+                f"WHERE f.{q('slug')} = {stage_table}.{q('key_footnote')} "
+                f"AND c.{q('slug')} = {stage_table}.{q('key_' + kind)}"
             )
 
     def link_select(self, spec: ModelSpec, m2m) -> tuple[str, str]:

@@ -3,8 +3,9 @@
 Reference data is created, updated and deleted as it is; a claim is "created" when it becomes
 visible, "deleted" when unpublished or deleted while visible, and invisible while a draft; a
 renamed key is a deletion and a creation (which names the old key); citations and links update
-the claims that show them. Pages never skip nor repeat a change, even among changes made at the
-same instant. (Changes that commit out of order: tests/api/test_feed_order.py.)
+the claims that show them; a footnote is public while a visible claim cites it. Pages never
+skip nor repeat a change, even among changes made at the same instant. (Changes that commit out
+of order: tests/api/test_feed_order.py.)
 """
 
 import datetime
@@ -20,9 +21,12 @@ from tests.factories import (
     AgreementFactory,
     CitationFactory,
     EventFactory,
+    FootnoteFactory,
+    MembershipFactory,
     OrganisationFactory,
     SourceFactory,
     StatementFactory,
+    relationship,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -40,8 +44,11 @@ def changes_url(since: datetime.datetime, **params) -> str:
 
 def feed(client, since, *, model=None, **params) -> list[tuple[str, str, str]]:
     entries = every_page(client, changes_url(since, **params))
+    models = (model,) if isinstance(model, str) else model
     return [
-        (e["model"], e["key"], e["action"]) for e in entries if model is None or e["model"] == model
+        (e["model"], e["key"], e["action"])
+        for e in entries
+        if model is None or e["model"] in models
     ]
 
 
@@ -122,11 +129,79 @@ def test_a_citation_updates_its_claim_if_published(client, start):
     draft = EventFactory(slug="draft-event", status=DRAFT)
     since = now()
     citation = CitationFactory(event=published, locator="p. 1")
-    citation.excerpt = "more words"
+    citation.note = "the analyst's remark"
     citation.save()
     CitationFactory(event=draft, locator="p. 2")
     Citation.objects.get(pk=citation.pk).delete()
     assert feed(client, since, model="event") == [("event", "published-event", "updated")] * 3
+
+
+def test_a_footnote_is_public_while_a_visible_claim_cites_it(client, start):
+    """One place in a source, which several claims may cite: said nothing of (not even its
+    key) while only a draft cites it; then created, edited and renamed as reference data, an
+    edit also updating every visible claim that shows it."""
+    wire = SourceFactory(slug="wire")
+    talks = EventFactory(slug="talks", status=DRAFT)
+    visit = EventFactory(slug="visit")
+    since = now()
+    note = FootnoteFactory(source=wire, locator="p. 3")
+    CitationFactory(event=talks, footnote=note)
+    note.excerpt = "They talked."
+    note.save()
+    assert feed(client, since, model=("footnote", "event")) == []
+    talks.status = PUBLISHED
+    talks.save()
+    assert feed(client, since, model=("footnote", "event")) == [
+        ("footnote", "wire-p-3", "created"),  # as it is now: cited by a visible claim
+        ("event", "talks", "updated"),  # its citation
+        ("footnote", "wire-p-3", "updated"),
+        ("event", "talks", "updated"),
+        ("event", "talks", "created"),
+    ]
+    since = now()
+    CitationFactory(event=visit, footnote=note)  # now backing two events
+    note.excerpt = "They talked at length."
+    note.save()
+    note.slug = "wire-page-3"
+    note.save()
+    entries = [e for e in every_page(client, changes_url(since)) if e["model"] != "source"]
+    assert [(e["model"], e["key"], e["action"]) for e in entries] == [
+        ("event", "visit", "updated"),
+        ("footnote", "wire-p-3", "updated"),
+        ("event", "talks", "updated"),
+        ("event", "visit", "updated"),
+        ("footnote", "wire-p-3", "deleted"),
+        ("footnote", "wire-page-3", "created"),
+        ("event", "talks", "updated"),
+        ("event", "visit", "updated"),
+    ]
+    assert entries[5]["renamed_from"] == "wire-p-3"
+    assert client.get(path(entries[5]["url"])).json()["slug"] == "wire-page-3"
+
+
+def test_memberships_relationships_and_concerns_are_in_the_feed(client, start):
+    nam = OrganisationFactory(slug="nam")
+    since = now()
+    member = MembershipFactory(slug="by-in-nam", organisation=nam, status=DRAFT, citations=1)
+    assert feed(client, since, model="membership") == []  # a draft: nothing
+    member.status = PUBLISHED
+    member.save()
+    pair = relationship("AR", "NZ")
+    pair.sections = [{"domain": "nuclear", "title": "Nuclear first"}]
+    pair.save()
+    event = EventFactory(slug="censure", countries=["IR", "US"])
+    since_event = now()
+    event.concerns.add(pair)
+    member.delete()
+    assert feed(client, since, model="membership") == [
+        ("membership", "by-in-nam", "created"),
+        ("membership", "by-in-nam", "deleted"),
+    ]
+    assert feed(client, since, model="relationship") == [
+        ("relationship", "ar-nz", "created"),
+        ("relationship", "ar-nz", "updated"),
+    ]
+    assert feed(client, since_event, model="event") == [("event", "censure", "updated")]
 
 
 def test_publishing_a_claim_updates_the_records_that_name_it(client, start):

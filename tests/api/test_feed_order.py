@@ -25,9 +25,11 @@ from tests.factories import (
     AgreementFactory,
     DomainFactory,
     EventFactory,
+    MembershipFactory,
     OrganisationFactory,
     PositionFactory,
     StatementFactory,
+    relationship,
 )
 
 
@@ -179,13 +181,15 @@ def test_every_history_table_is_logged_however_the_row_is_written():
     """ORM saves, and raw SQL that copies history rows (as import_kb's set-based history does):
     every history row of every logged model has its log row, and no other row has one.
     (These tests use no seed: tests/api's is held in a transaction open for the module.)"""
-    EventFactory(countries=["BY"])  # and with it a source, a citation, m2m links
-    AgreementFactory()
+    EventFactory(countries=["BY"])  # and with it a source, a footnote, a citation, m2m links
+    AgreementFactory().concerns.add(relationship("AR", "NZ"))
     StatementFactory()  # and an official
     PositionFactory()
+    MembershipFactory()
     DomainFactory()
     OrganisationFactory()
     Country.objects.get(code="BY").save()
+    assert all(model.history.exists() for model in changelog.LOGGED.values())
     for model in changelog.LOGGED.values():
         table = connection.ops.quote_name(model.history.model._meta.db_table)
         with connection.cursor() as cursor:

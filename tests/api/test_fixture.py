@@ -1,5 +1,6 @@
 """/api/fixture/: the records named, as export_kb writes them without drafts, with what they
-refer to and their citations; what a reader may not see is simply absent."""
+refer to and their citations (with their footnotes); what a reader may not see is simply
+absent."""
 
 import io
 import json
@@ -8,8 +9,18 @@ import pytest
 
 from exchange.export import Exporter
 from exchange.selection import Selection
-from relations.models import Country, Event, Organisation, Status
-from tests.factories import AgreementFactory, EventFactory, StatementFactory
+from relations.models import Country, Event, Membership, Organisation, Relationship, Status
+from sources.models import Footnote
+from tests.factories import (
+    AgreementFactory,
+    EventFactory,
+    FootnoteFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    SourceFactory,
+    StatementFactory,
+    relationship,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -62,6 +73,45 @@ def test_what_a_reader_may_not_see_is_absent(client, seed):
     assert b"draft-" not in body
     (public,) = [r for r in records if r["fields"].get("slug") == "public-talks"]
     assert public["fields"]["agreements"] == []
+
+
+def test_footnotes_memberships_and_relationships_come_with_what_they_need(client, db):
+    """A footnote while a visible claim cites it (with its source, not its claims); a
+    membership with its citations and their footnotes; a relationship with its countries and
+    the domains its sections name."""
+    source = SourceFactory(slug="wire")
+    shown, hidden = FootnoteFactory(source=source), FootnoteFactory(source=source)
+    nam = OrganisationFactory(slug="nam")
+    MembershipFactory(slug="by-in-nam", organisation=nam, citations__footnote=shown)
+    EventFactory(slug="draft-talks", status=Status.DRAFT, citations=1, citations__footnote=hidden)
+    pair = relationship("BY", "IR")
+    pair.sections = [{"domain": "cultural"}]
+    pair.save()
+    query = f"footnote={shown.slug},{hidden.slug}&membership=by-in-nam&relationship=by-ir"
+    body = fixture(client, query).content.decode()
+    expected = io.StringIO()
+    roots = {
+        Footnote: Footnote.objects.filter(slug__in=[shown.slug, hidden.slug]),
+        Membership: Membership.objects.filter(slug="by-in-nam"),
+        Relationship: Relationship.objects.filter(slug="by-ir"),
+    }
+    Exporter(Selection(roots=roots)).write(expected)
+    assert body == expected.getvalue()
+    records = json.loads(body)
+    keys = {(r["model"], r["fields"].get("slug") or r["fields"].get("code")) for r in records}
+    assert {
+        ("sources.footnote", shown.slug),
+        ("sources.source", "wire"),
+        ("relations.membership", "by-in-nam"),
+        ("relations.organisation", "nam"),
+        ("relations.relationship", "by-ir"),
+        ("relations.country", "BY"),
+        ("relations.country", "IR"),
+        ("relations.domain", "cultural"),
+    } <= keys
+    assert hidden.slug not in body and "draft-talks" not in body
+    (cited,) = [r["fields"] for r in records if r["model"] == "relations.citation"]
+    assert (cited["footnote"], cited["membership"]) == ([shown.slug], ["by-in-nam"])
 
 
 @pytest.mark.parametrize(

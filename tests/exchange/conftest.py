@@ -11,13 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
 from exchange.export import Exporter
 from exchange.load import import_kb
 from exchange.selection import Selection
-from exchange.spec import SPECS
+from exchange.spec import BY_LABEL, BY_MODEL, SPECS
 
 
 @contextmanager
@@ -43,6 +44,24 @@ def keys(text: str, model: str) -> list[str]:
     return [r["fields"][field] for r in records(text) if r["model"] == model]
 
 
+def references(text: str) -> dict[str, set[str]]:
+    """The natural keys a file's records refer to, by the label of the model referred to
+    (a relationship's dossier sections refer to domains)."""
+    found: dict[str, set[str]] = {}
+    for row in records(text):
+        spec = BY_LABEL[row["model"]]
+        for f in spec.columns:
+            if not f.is_relation:
+                continue
+            value = row["fields"].get(f.name)
+            values = (value or []) if f.many_to_many else ([value] if value else [])
+            target = BY_MODEL[f.related_model].label
+            found.setdefault(target, set()).update(key[0] for key in values)
+        for section in row["fields"].get("sections") or ():
+            found.setdefault("relations.domain", set()).add(section["domain"])
+    return found
+
+
 def write(path: Path, content) -> Path:
     path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
     return path
@@ -54,8 +73,17 @@ def settle_times(moment: str = "2020-01-01T00:00:00Z") -> None:
         spec.model._default_manager.update(created=moment, updated=moment)
 
 
+SEED = Path(settings.BASE_DIR) / "fixtures" / "belarus-iran-2010.json"
+
+
 def load_seed() -> None:
     call_command("loaddata", "belarus-iran-2010", verbosity=0)
+
+
+def seed_count(label: str) -> int:
+    """How many records of ``label`` ("relations.event") the seed fixture holds: tests count
+    from the file, which the seed's own tests hold to the page (tests/relations/test_seed.py)."""
+    return sum(r["model"] == label for r in json.loads(SEED.read_text("utf-8")))
 
 
 @pytest.fixture(scope="session")

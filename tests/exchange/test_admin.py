@@ -12,7 +12,8 @@ from django.urls import reverse
 from exchange.models import Import
 from relations.models import Citation, Event, Organisation, Status
 from sources.models import Source
-from tests.exchange.conftest import records
+from tests.exchange.conftest import records, seed_count
+from tests.factories import MembershipFactory, relationship
 
 pytestmark = pytest.mark.django_db
 
@@ -91,13 +92,13 @@ def test_an_editor_uploads_sees_the_dry_run_then_confirms(client, login, seed_ex
     assert not Event.objects.exists()  # checked, not written
     page = client.get(response["Location"]).content.decode()
     assert "would be imported" in page and "Confirm the import" in page
-    assert "<td>relations.event</td><td>11</td>" in page
+    assert f"<td>relations.event</td><td>{seed_count('relations.event')}</td>" in page
 
     confirm = reverse("admin:exchange_import_confirm", args=[record.token])
     assert client.post(confirm).status_code == HTTPStatus.FOUND
     record.refresh_from_db()
     assert record.state == Import.State.IMPORTED and not record.path.exists()
-    assert Event.objects.count() == 11
+    assert Event.objects.count() == seed_count("relations.event")
     version = Event.objects.first().history.get()
     assert version.history_user == editor
     assert version.history_change_reason == "import_kb by-ir.json"
@@ -111,7 +112,8 @@ def test_the_confirm_step_loads_the_checked_file_not_another(client, login, seed
     other = json.dumps([{"model": "sources.source", "fields": {"slug": "swapped", "title": "X"}}])
     confirm = reverse("admin:exchange_import_confirm", args=[record.token])
     client.post(confirm, {"file": SimpleUploadedFile("other.json", other.encode())})
-    assert Event.objects.count() == 11 and not Source.objects.filter(slug="swapped").exists()
+    assert Event.objects.count() == seed_count("relations.event")
+    assert not Source.objects.filter(slug="swapped").exists()
 
 
 def test_a_kept_file_changed_on_the_server_is_refused(client, login, seed_export):
@@ -180,3 +182,20 @@ def test_export_selected_works_on_every_content_list(client, login, seed):
     assert [r["fields"]["slug"] for r in rows if r["model"] == "relations.statement"] == [
         cited.statement.slug
     ]
+
+    # Footnotes, memberships and relationships have lists too: each comes with what it needs.
+    member = MembershipFactory(slug="by-in-nam")
+    pair = relationship("AR", "NZ")
+    note = member.citations.get().footnote
+    for picked, model_name, app, needs in (
+        (note, "footnote", "sources", note.source.slug),
+        (member, "membership", "relations", member.organisation.slug),
+        (pair, "relationship", "relations", "NZ"),
+    ):
+        response = client.post(
+            reverse(f"admin:{app}_{model_name}_changelist"),
+            {"action": "export_fixture", "_selected_action": [picked.pk]},
+        )
+        rows = records(response.content.decode())
+        found = {r["fields"].get("slug") or r["fields"].get("code") for r in rows}
+        assert {picked.slug, needs} <= found, model_name

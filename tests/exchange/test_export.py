@@ -10,23 +10,31 @@ from django.core.management import CommandError, call_command
 
 from exchange.selection import Selection, SelectionError
 from exchange.spec import SPECS
-from relations.models import Citation, Event, Statement, Status
+from relations.models import CLAIM_FIELDS, Citation, Event, Statement, Status
+from sources.models import Footnote
 from tests.exchange.conftest import (
     export,
     keys,
     load_seed,
     records,
+    references,
     rolled_back,
+    seed_count,
     settle_times,
     write,
 )
 from tests.factories import (
     AgreementFactory,
     EventFactory,
+    FootnoteFactory,
+    MembershipFactory,
     OfficialFactory,
+    OrganisationFactory,
     PositionFactory,
     SourceFactory,
     StatementFactory,
+    country,
+    relationship,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -49,7 +57,6 @@ def test_an_export_is_a_stock_fixture_with_natural_keys_in_load_and_key_order(se
         if r["fields"].get("slug") == "2008-nam-commends-iran-nuclear-compliance"
     )
     assert event["countries"] == [["BY"], ["IR"]]
-    assert event["organisations"] == [["iaea"], ["non-aligned-movement"]]  # sorted by key
     assert event["date_lower"] == "2008-01-01" and event["date_precision"] == "year"
     loan = next(
         r["fields"]
@@ -57,7 +64,15 @@ def test_an_export_is_a_stock_fixture_with_natural_keys_in_load_and_key_order(se
         if r["model"] == "relations.agreement" and r["fields"]["value_amount"]
     )
     assert loan["value_amount"] == "212000000.00" and loan["value_currency"] == "USD"
+    assert loan["organisations"] == sorted(loan["organisations"])  # many-to-many by key
     assert event["created"] == "2010-07-06T12:00:00Z"
+    # A citation names its footnote, which names the source and the place in it, once.
+    cited = [r["fields"] for r in rows if r["model"] == "relations.citation"]
+    assert cited and all(set(c) >= {"footnote", "membership"} for c in cited)
+    assert not any({"source", "locator", "excerpt"} & set(c) for c in cited)
+    notes = {r["fields"]["slug"]: r["fields"] for r in rows if r["model"] == "sources.footnote"}
+    assert {c["footnote"][0] for c in cited} == set(notes)
+    assert len({(n["source"][0], n["locator"]) for n in notes.values()}) == len(notes)
     # One record per line: diffs of two exports read record by record.
     lines = text.splitlines()
     assert lines[0] == "[" and lines[-1] == "]"
@@ -70,7 +85,9 @@ def test_stock_loaddata_loads_an_export_and_it_exports_to_the_same_bytes(tmp_pat
         first = export()
     assert not Event.objects.exists()
     call_command("loaddata", str(write(tmp_path / "kb.json", first)), verbosity=0)
-    assert Event.objects.count() == 11 and Citation.objects.count() == 24
+    assert Event.objects.count() == seed_count("relations.event")
+    assert Citation.objects.count() == seed_count("relations.citation")
+    assert Footnote.objects.count() == seed_count("sources.footnote")
     assert export() == first
 
 
@@ -144,7 +161,7 @@ def test_a_public_export_and_the_api_show_the_same_claims_links_and_citations(cl
     fields = {r["fields"].get("slug"): r["fields"] for r in records(text)}
     assert fields["public-event"]["agreements"] == api["public-event"]["agreements"] == []
     assert fields["said-at-draft"]["event"] is api["said-at-draft"]["event"] is None
-    cited = {r["fields"]["source"][0] for r in records(text) if r["model"] == "relations.citation"}
+    cited = {r["fields"]["source"][0] for r in records(text) if r["model"] == "sources.footnote"}
     assert cited == {c["source"]["slug"] for r in api.values() for c in r["citations"]}
     assert cited == {"s-public-event", "s-said-at-draft"}
 
@@ -157,6 +174,7 @@ def test_drafts_are_exported_when_asked_for(drafts):
     fields = {r["fields"].get("slug"): r["fields"] for r in records(text)}
     assert fields["public-event"]["agreements"] == [["review-agreement"]]
     assert len([r for r in records(text) if r["model"] == "relations.citation"]) == 6
+    assert len(keys(text, "sources.footnote")) == 6
 
 
 def test_a_slice_of_drafts_follows_the_same_rule(drafts):
@@ -178,46 +196,70 @@ def test_a_relation_slice_carries_what_it_refers_to_and_loads_into_an_empty_data
         )
         text = export(relation="by-ir")
         everything = export()
+        pair = {
+            e.slug
+            for e in Event.objects.published().prefetch_related("countries", "concerns")
+            if {"BY", "IR"} <= {c.code for c in e.countries.all()}
+            or "by-ir" in {r.slug for r in e.concerns.all()}
+        }
     assert "us-ru" not in text and "us-ru-talks" in everything
-    events = keys(text, "relations.event")
-    assert len(events) == 10  # every seed event but one (Iran and the United States)
-    assert "until-2008-06-censure-of-iran-nuclear-programme" not in events
+    # Both states took part, or it concerns their relationship (the censure of Iran by others).
+    assert set(keys(text, "relations.event")) == pair
+    assert keys(text, "relations.relationship") == ["by-ir"]  # the dossier's own settings
     assert set(keys(text, "relations.official")) >= {"alexander-lukashenko", "reza-raei"}
-    assert len(keys(text, "relations.position")) == 5  # the posts of the officials in it
-    assert len(keys(text, "relations.statement")) == 5  # said at its events or about the pair
-    assert len(keys(text, "relations.agreement")) == 2  # linked from its events
-    assert set(keys(text, "relations.country")) == {"BY", "IR", "RU"}  # referred to, no more
-    assert "united-nations" not in text
+    officials = set(keys(text, "relations.official"))
+    posts = [r["fields"] for r in records(text) if r["model"] == "relations.position"]
+    assert posts and {p["official"][0] for p in posts} <= officials
+    # Closed: everything referred to is in the file, and no country or footnote more.
+    referred = references(text)
+    for label, found in referred.items():
+        assert found <= set(keys(text, label)), label
+    assert set(keys(text, "relations.country")) == referred["relations.country"]
+    assert set(keys(text, "sources.footnote")) == referred["sources.footnote"]
 
     report = run_import(write(tmp_path / "by-ir.json", text))
     assert report.ok and report.loaded, report.lines()
-    assert Event.objects.count() == 10
+    assert Event.objects.count() == len(pair)
     assert export(relation="by-ir") == text
 
 
-def test_slices_by_country_domain_dates_and_ids_combine_with_and(seed):
-    nuclear = keys(export(domain="nuclear"), "relations.event")
-    assert set(nuclear) == set(
-        Event.objects.published().in_domains("nuclear").values_list("slug", flat=True)
-    )
-    in_2008 = keys(export(lower="2008", upper="2008"), "relations.event")
-    assert "2008-06-nam-ministerial-tehran-backs-enrichment" in in_2008
-    assert "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row" not in in_2008
-    both = keys(export(domain="nuclear", lower="2008", upper="2008"), "relations.event")
-    assert set(both) == set(nuclear) & set(in_2008) and both
-    russia = keys(export(country="ru"), "relations.event")
-    assert russia == ["2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row"]
-    america = export(country="us")
-    assert keys(america, "relations.event") == ["until-2008-06-censure-of-iran-nuclear-programme"]
-    # It names the Security Council, which comes with the body it is part of.
-    assert {"un-security-council", "united-nations"} <= set(keys(america, "relations.organisation"))
-    picked = Event.objects.filter(date="May 2007").order_by("slug")
-    ids = ",".join(str(e.pk) for e in picked)
-    text = export(events=ids)
-    assert keys(text, "relations.event") == [e.slug for e in picked]
+@pytest.fixture
+def world():
+    """Events of three pairs, each cited: the third party's censure concerns Belarus–Iran."""
+    made = {}
+    for slug, countries, domain, date in (
+        ("by-ir-nuclear", ["BY", "IR"], "nuclear", "2008"),
+        ("by-ir-trade", ["BY", "IR"], "economic", "May 2007"),
+        ("us-censures-ir", ["IR", "US"], "nuclear", "June 2008"),
+        ("by-ru-gas", ["BY", "RU"], "energy", "late June 2010"),
+        ("ru-us-talks", ["RU", "US"], "nuclear", "2009"),
+    ):
+        made[slug] = EventFactory(slug=slug, countries=countries, domains=[domain], date=date)
+    made["us-censures-ir"].concerns.set([relationship("BY", "IR")])
+    spoken = StatementFactory(slug="said-at-trade", event=made["by-ir-trade"])
+    PositionFactory(slug="speakers-post", official=spoken.speaker)
+    return made
+
+
+def test_slices_by_country_domain_dates_and_ids_combine_with_and(world):
+    def events(**options) -> set[str]:
+        return set(keys(export(**options), "relations.event"))
+
+    assert events(relation="by-ir") == {"by-ir-nuclear", "by-ir-trade", "us-censures-ir"}
+    assert events(relation="ir-by") == events(relation="by-ir")
+    assert events(country="ru") == {"by-ru-gas", "ru-us-talks"}
+    assert events(country="us") == {"us-censures-ir", "ru-us-talks"}
+    # A country's slice holds what concerns its relationships, as a pair's does.
+    assert events(country="by") == {"by-ir-nuclear", "by-ir-trade", "us-censures-ir", "by-ru-gas"}
+    assert events(domain="nuclear") == {"by-ir-nuclear", "us-censures-ir", "ru-us-talks"}
+    assert events(lower="2008", upper="2008") == {"by-ir-nuclear", "us-censures-ir"}
+    assert events(relation="by-ir", domain="nuclear", upper="May 2008") == {"by-ir-nuclear"}
+    picked = export(events=str(world["by-ir-trade"].pk))
+    assert keys(picked, "relations.event") == ["by-ir-trade"]
     # A statement made at a picked event comes with it; its speaker's post too.
-    assert "2007-05-lukashenko-strategic-partnership" in keys(text, "relations.statement")
-    assert "alexander-lukashenko-president-of-belarus" in keys(text, "relations.position")
+    assert keys(picked, "relations.statement") == ["said-at-trade"]
+    assert keys(picked, "relations.position") == ["speakers-post"]
+    assert keys(picked, "relations.relationship") == []  # the pair's comes with --relation
 
 
 def test_a_statement_chosen_for_its_pair_brings_its_event_even_outside_the_dates():
@@ -249,7 +291,8 @@ def test_the_command_writes_a_file_and_a_summary_and_no_progress_bar_off_a_termi
     assert json.loads(target.read_text())[0]["model"] == "sources.source"
     summary = out.getvalue()
     assert "relation by-ir, published only" in summary
-    assert re.search(r"relations\.event +10\n", summary)
+    written = len(keys(target.read_text(), "relations.event"))
+    assert written and re.search(rf"relations\.event +{written}\n", summary)
     assert err.getvalue() == ""  # stderr is not a terminal: no bar
 
     out, err = StringIO(), StringIO()
@@ -278,3 +321,62 @@ def test_official_without_events_is_in_the_whole_export_not_in_a_slice(seed):
     assert "nobody-in-particular" in keys(export(), "relations.official")
     assert "nobody-in-particular" not in keys(export(relation="by-ir"), "relations.official")
     assert Selection().is_whole and not Selection.from_options(relation="by-ir").is_whole
+
+
+def test_a_public_export_holds_only_the_footnotes_and_memberships_a_reader_may_see():
+    """A footnote is visible when a visible claim cites it: one a draft alone cites is part of
+    the draft. A footnote shared by a published and a draft claim is there, with the
+    published claim's citation only."""
+    source = SourceFactory(slug="wire")
+    shared = FootnoteFactory(source=source, locator="p. 1")
+    draft_only = FootnoteFactory(source=source, locator="p. 2")
+    EventFactory(slug="public", citations__footnote=shared)
+    EventFactory(slug="draft", status=Status.DRAFT, citations=1, citations__footnote=shared)
+    nam = OrganisationFactory(slug="nam")
+    MembershipFactory(slug="by-in-nam", organisation=nam, citations__footnote=shared)
+    MembershipFactory(
+        slug="draft-membership",
+        organisation=nam,
+        status=Status.DRAFT,
+        citations=1,
+        citations__footnote=draft_only,
+    )
+    public, private = export(), export(include_drafts=True)
+    assert keys(public, "sources.footnote") == [shared.slug] == ["wire-p-1"]
+    assert keys(public, "relations.membership") == ["by-in-nam"]
+    assert cited(public) == {
+        ("wire-p-1", "event", "public"),
+        ("wire-p-1", "membership", "by-in-nam"),
+    }
+    assert keys(private, "sources.footnote") == ["wire-p-1", "wire-p-2"]
+    assert keys(private, "relations.membership") == ["by-in-nam", "draft-membership"]
+    assert len(cited(private)) == 4
+
+
+def test_a_slice_holds_the_memberships_of_those_in_it_and_its_pairs_settings(world):
+    nam, nato = OrganisationFactory(slug="nam"), OrganisationFactory(slug="nato")
+    MembershipFactory(slug="by-in-nam", organisation=nam)
+    MembershipFactory(slug="us-in-nato", member_country=country("US"), organisation=nato)
+    trade = export(domain="economic")  # Belarus and Iran took part
+    assert keys(trade, "relations.membership") == ["by-in-nam"]
+    assert "nam" in keys(trade, "relations.organisation")
+    assert "nato" not in keys(trade, "relations.organisation")
+    # The pair's relationship comes with its slice, and the domains its sections name.
+    gas = relationship("BY", "RU")
+    gas.sections = [{"domain": "cultural", "title": "Culture first"}]
+    gas.save()
+    text = export(relation="ru-by")
+    assert keys(text, "relations.relationship") == ["by-ru"]
+    assert "cultural" in keys(text, "relations.domain")
+    assert keys(text, "relations.event") == ["by-ru-gas"]
+
+
+def cited(text: str) -> set[tuple[str, str, str]]:
+    """(footnote, claim kind, claim slug) of each citation in an export."""
+    found = set()
+    for row in records(text):
+        if row["model"] == "relations.citation":
+            fields = row["fields"]
+            kind = next(k for k in CLAIM_FIELDS if fields[k])
+            found.add((fields["footnote"][0], kind, fields[kind][0]))
+    return found

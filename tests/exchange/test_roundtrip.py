@@ -14,7 +14,7 @@ from django.db import connection
 
 from exchange.load import import_kb
 from relations.models import Event
-from tests.exchange.conftest import export, load_seed, rolled_back, write
+from tests.exchange.conftest import export, load_seed, rolled_back, seed_count, write
 
 ROOT = Path(settings.BASE_DIR)
 # Runs manage.py and reports its peak RSS (kB) on stderr as it exits. VmHWM, not ru_maxrss:
@@ -50,13 +50,14 @@ def test_seed_and_10000_generated_events_round_trip_between_postgresql_and_sqlit
         call_command("generate_kb", events=10_000, seed=1, stdout=StringIO(), stderr=StringIO())
         whole = export(include_drafts=True)
         public = export()
-    assert whole.count('"model": "relations.event"') == 10_011
+    events = 10_000 + seed_count("relations.event")
+    assert whole.count('"model": "relations.event"') == events
 
     # PostgreSQL → file → empty SQLite → file.
     sqlite = {"DATABASE_URL": f"sqlite:///{tmp_path / 'kb.sqlite3'}"}
     manage(sqlite, "migrate", "-v0")
     summary = manage(sqlite, "import_kb", str(write(tmp_path / "pg.json", whole)))
-    assert "10,011" in summary and "0 updated" in summary
+    assert f"{events:,}" in summary and "0 updated" in summary
     manage(sqlite, "export_kb", "--include-drafts", "-o", str(tmp_path / "sqlite.json"))
     manage(sqlite, "export_kb", "-o", str(tmp_path / "sqlite-public.json"))
     from_sqlite = (tmp_path / "sqlite.json").read_text("utf-8")
@@ -67,7 +68,7 @@ def test_seed_and_10000_generated_events_round_trip_between_postgresql_and_sqlit
     assert not Event.objects.exists()
     report = import_kb(tmp_path / "sqlite.json")
     assert report.loaded, report.lines()
-    assert report.counts["relations.event"].created == 10_011
+    assert report.counts["relations.event"].created == events
     assert export(include_drafts=True) == from_sqlite
     assert export() == public
 

@@ -15,8 +15,14 @@ from django.urls import reverse
 from core import cache as kb
 from relations.models import Citation, Event, Status
 from relations.resources import EventResource
-from sources.models import Source
-from tests.factories import EventFactory, OfficialFactory, OrganisationFactory, SourceFactory
+from sources.models import Footnote, Source
+from tests.factories import (
+    EventFactory,
+    FootnoteFactory,
+    OfficialFactory,
+    OrganisationFactory,
+    SourceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -104,8 +110,10 @@ def snapshot() -> dict[str, int]:
     return {
         "events": Event.objects.count(),
         "citations": Citation.objects.count(),
+        "footnotes": Footnote.objects.count(),
         "event history": Event.history.count(),
         "citation history": Citation.history.count(),
+        "footnote history": Footnote.history.count(),
         **{
             name: getattr(Event, name).through.objects.count()
             for name in ("domains", "countries", "organisations", "officials")
@@ -157,6 +165,26 @@ def test_imports_events_with_links_and_citations_as_drafts(sources, analyst):
         assert event.status == Status.DRAFT
         assert event.history.get(history_type="+").history_user == analyst
         assert {c.history_user for c in Citation.history.filter(event_id=event.pk)} == {analyst}
+    # Each place in a source is one footnote, made by the analyst's import.
+    assert Footnote.objects.count() == 4
+    assert {f.history_user for f in Footnote.history.all()} == {analyst}
+
+
+def test_a_place_already_cited_is_the_same_footnote(sources, analyst):
+    """A row citing a source and locator that a footnote has already is linked to it, not
+    given a copy: one footnote backs both events."""
+    note = FootnoteFactory(source=Source.objects.get(slug="irna-2010-06-21"), locator="p. 2")
+    note.excerpt = "The two presidents discussed gas."
+    note.save()
+    other = HEADER + ",Another meeting,2010,,,energy,BY,,,irna-2010-06-21|p. 2\n"
+    assert not run(GOOD, user=analyst).has_validation_errors()
+    assert not run(other, user=analyst).has_validation_errors()
+    (shared,) = Footnote.objects.filter(locator="p. 2")
+    assert shared.pk == note.pk and shared.excerpt == "The two presidents discussed gas."
+    assert {c.event.title for c in shared.citations.all()} == {
+        "Lukashenko and Ahmadinejad discuss gas supplies",
+        "Another meeting",
+    }
 
 
 @pytest.mark.parametrize(
@@ -232,7 +260,7 @@ def test_reimport_adds_new_citations_and_keeps_existing_ones(sources, analyst):
     assert [row.import_type for row in result.rows] == ["skip", "skip", "update"]
     assert Citation.objects.count() == before + 1
     jofeir = Event.objects.get(title="Belarusneft starts work on the Jofeir field")
-    assert sorted(jofeir.citations.values_list("locator", flat=True)) == ["", "p. 5"]
+    assert sorted(jofeir.citations.values_list("footnote__locator", flat=True)) == ["", "p. 5"]
 
 
 def test_an_existing_event_is_updated_by_slug_and_becomes_a_draft(sources, editor):
@@ -452,7 +480,7 @@ def test_analyst_previews_then_confirms_an_import(seed_sources, analyst, analyst
     assert {e.status for e in events} == {Status.DRAFT}
     for event in events:
         assert event.history.get(history_type="+").history_user == analyst
-    assert Citation.history.filter(event_id=gas.pk).get(locator="p. 2").history_user == analyst
+    assert Citation.history.get(event_id=gas.pk, footnote__locator="p. 2").history_user == analyst
 
     messages = [str(m) for m in done.wsgi_request._messages]
     assert messages == ["Import finished: 3 new, 0 updated, 0 deleted and 0 skipped events."]
