@@ -11,14 +11,18 @@ The decisions:
   date's own display ("late June 2010", "c. 2008", "May 2009 – July 2010"). A ``<time
   datetime>`` value is given only where HTML's forms (a day, a month, a year) can say no more
   than the text: "late June 2010" is ``2010-06`` (it lies in that month), "early 2008" is
-  ``2008``; an approximate date ("c. 2008"), a span across units and an open span have none,
-  since any value would claim what the source does not.
+  ``2008``; an approximate date ("c. 2008"), a span across units, an open span and a time
+  bounded on one side or both ("by 2005", "after May 2009, by 6 July 2010") have none, since
+  any value would claim what the source does not.
 - **Money** is written as reporters write it, from one exact value: "$212m", "€1.5bn",
   "$2.13bn" (rounded half up to two decimals), "$250,000" (below a million in full), and with
   no common sign the ISO code first: "IRR 40bn". ``Money.exact`` is the whole amount with its
   code ("212,000,000 USD") for titles and exports.
 - **Organisations** are named mid-sentence with "the" where English wants it ("the Non-Aligned
-  Movement", but "Belarusneft").
+  Movement", but "Belarusneft"). One the sources do not name (``Organisation.unnamed``) reads
+  as its description, never as a name: no "the", no capital, flagged as unnamed, with its
+  owner and where it is based when those differ ("a state-owned bank abroad (owned by Iran,
+  based in Belarus; unnamed in the source)").
 - **A single day** is "21 June 2010" (``core.dates.long_date``, which the admin, in ``core``,
   shares).
 - **Links** to public pages are reversed once per URL pattern and filled in (``url``): a busy
@@ -40,6 +44,7 @@ from django.core.exceptions import ValidationError
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from core.dates import (
+    ONE_DAY,
     OPEN_LOWER,
     OPEN_UPPER,
     FuzzyDate,
@@ -84,8 +89,10 @@ def _bounds(fuzzy: FuzzyDate) -> str:
     lower, upper = fuzzy.lower, fuzzy.upper
     if lower == upper:  # a single day, even if approximately
         return ""
-    if lower == OPEN_LOWER:
+    if lower == OPEN_LOWER:  # "until 2005", "by 2005", "in recent years, as of 2010"
         return f"at any time up to {long_date(upper)}"
+    if upper == OPEN_UPPER and fuzzy.precision == Precision.NOT_BEFORE:  # "after May 2009"
+        return f"at any time after {long_date(lower - ONE_DAY)}"
     if upper == OPEN_UPPER:
         return f"at any time from {long_date(lower)}"
     return f"between {long_date(lower)} and {long_date(upper)}"
@@ -148,11 +155,34 @@ def money(amount: Decimal | int | None, currency: str) -> Money | None:
 WITH_ARTICLE = {"intergovernmental", "government", "legislature", "central-bank", "military"}
 
 
-def organisation_name(name: str, kind: str) -> str:
-    """The name as used mid-sentence: "the Non-Aligned Movement", "Belarusneft"."""
+def organisation_name(
+    name: str, kind: str, *, unnamed: bool = False, owner: str = "", location: str = ""
+) -> str:
+    """The name as used mid-sentence: "the Non-Aligned Movement", "Belarusneft".
+
+    An unnamed body's ``name`` is a description ("a state-owned bank abroad"): it is used as
+    written (a leading "A"/"An" in lower case: it is no name's capital), and says so; its
+    ``owner`` and ``location`` (country names) are added when they differ."""
+    if unnamed:
+        return f"{_description(name)} ({_unnamed_details(owner, location)})"
     if kind in WITH_ARTICLE and not name.lower().startswith("the "):
         return f"the {name}"
     return name
+
+
+def _description(name: str) -> str:
+    """ "A state-owned bank" -> "a state-owned bank" (an article is not a name's capital);
+    "Belarusian state bank" keeps its adjective's."""
+    first, _, rest = name.partition(" ")
+    return f"{first.lower()} {rest}" if rest and first in {"A", "An"} else name
+
+
+def _unnamed_details(owner: str, location: str) -> str:
+    if location and owner and location != owner:
+        return f"owned by {owner}, based in {location}; unnamed in the source"
+    if location and not owner:
+        return f"based in {location}; unnamed in the source"
+    return "unnamed in the source"
 
 
 def sort_name(name: str) -> str:

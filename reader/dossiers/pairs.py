@@ -1,10 +1,14 @@
 """Which claims belong to a pair of countries, optionally as they stood on a date.
 
-- events: the visible events both countries took part in;
+A claim belongs to a pair when both states take part in it, or when it *concerns* the pair's
+relationship (``concerns``: the censure of Iran by the UN, the EU and the US bears on
+Belarus–Iran relations though Belarus took no part):
+
+- events: the visible events both countries took part in, or that concern the pair;
 - agreements: both countries among the parties, or party organisations of both countries, or
-  related to one of the pair's events;
+  related to one of the pair's events, or concerning the pair;
 - statements: about both countries (``Statement.countries``), or made at one of the pair's
-  events.
+  events, or concerning the pair.
 
 Visible claims only, and through visible claims only (``relations.visibility``): an agreement
 related to a draft event of the pair, or a statement made there, belongs to the pair only by
@@ -27,7 +31,7 @@ from django.utils import timezone
 
 from core.dates import OPEN_LOWER
 from relations import visibility
-from relations.models import Agreement, Country, Domain, Event, Statement
+from relations.models import Agreement, Country, Domain, Event, Relationship, Statement
 
 KINDS = ("event", "agreement", "statement")
 MODELS: dict[str, type[models.Model]] = {
@@ -47,7 +51,9 @@ def _end_of(day: datetime.date) -> datetime.datetime:
 
 def dated_by(as_of: datetime.date | None, field: str = "date") -> Q:
     """Claims with a date that starts (on or before ``as_of``): a plain range of the date
-    index, which a walk can follow backwards. NULL is not greater than anything."""
+    index, which a walk can follow backwards. NULL is not greater than anything.
+
+    ``field`` may be reached through a relation ("position__start")."""
     condition = Q(**{f"{field}_lower__gt": OPEN_LOWER})
     return condition & Q(**{f"{field}_lower__lte": as_of}) if as_of else condition
 
@@ -55,8 +61,10 @@ def dated_by(as_of: datetime.date | None, field: str = "date") -> Q:
 def undated_by(as_of: datetime.date | None, field: str = "date") -> Q:
     """Claims with no date or an open start ("until 2010") (entered by the end of ``as_of``)."""
     lower = f"{field}_lower"
+    relation = field.rpartition("__")[0]
+    created = f"{relation}__created" if relation else "created"
     condition = Q(**{f"{lower}__isnull": True}) | Q(**{lower: OPEN_LOWER})
-    return condition & Q(created__lt=_end_of(as_of)) if as_of else condition
+    return condition & Q(**{f"{created}__lt": _end_of(as_of)}) if as_of else condition
 
 
 def known_by(as_of: datetime.date, field: str = "date") -> Q:
@@ -84,27 +92,40 @@ class PairClaims:
 
     def __init__(self, first: Country, second: Country, as_of: datetime.date | None) -> None:
         self.first, self.second, self.as_of = first, second, as_of
-
-    def pair_events(self) -> models.QuerySet[Event]:
-        return visibility.events().involving(self.first, self.second)
+        self.slug = Relationship.slug_for(first, second)
 
     def _branches(self, kind: str) -> list[tuple[models.QuerySet, str]]:
-        """Each way a claim of ``kind`` belongs to the pair, as (queryset, claim id column)."""
-        a, b = self.first, self.second
-        at_pair_event = visibility.claim_q(Event, "event__") & Q(event__countries=a)
+        """Each way a claim of ``kind`` belongs to the pair, as (queryset, claim id column).
+
+        "Concerns" goes through the relationship's slug (``by-ir``): a pair with no
+        Relationship record simply has no claims that concern it. Few claims concern a given
+        pair, so those branches are small sets, cheap to probe or hash either way."""
+        a, b, slug = self.first, self.second, self.slug
+        model = MODELS[kind]
+        concerning = (model.concerns.through.objects.filter(relationship__slug=slug), f"{kind}_id")
+        if kind == "event":
+            both = Event.countries.through.objects.filter(country=a).filter(event__countries=b)
+            return [(both, "event_id"), concerning]
+        at_event = visibility.claim_q(Event, "event__")
+        at_pair_event = at_event & Q(event__countries=a)
+        at_concerning_event = at_event & Q(event__concerns__slug=slug)
         if kind == "statement":
             return [
                 (Statement.objects.filter(countries=a).filter(countries=b), "pk"),
                 (Statement.objects.filter(at_pair_event).filter(event__countries=b), "pk"),
+                concerning,
+                (Statement.objects.filter(at_concerning_event), "pk"),
             ]
-        related = Event.agreements.through.objects.filter(at_pair_event)
+        related = Event.agreements.through.objects
         return [
             (Agreement.objects.filter(countries=a).filter(countries=b), "pk"),
             (
                 Agreement.objects.filter(organisations__country=a).filter(organisations__country=b),
                 "pk",
             ),
-            (related.filter(event__countries=b), "agreement_id"),
+            (related.filter(at_pair_event).filter(event__countries=b), "agreement_id"),
+            concerning,
+            (related.filter(at_concerning_event), "agreement_id"),
         ]
 
     def claims(self, kind: str, *, walk: bool = False, part: str = "known") -> models.QuerySet:
@@ -120,9 +141,7 @@ class PairClaims:
         bottom). One condition for all would sort NULLs against the index's order and, as of a
         date, need each row's ``created``: either rules out a walk.
         """
-        if kind == "event":
-            claims = self.pair_events()
-        elif walk:
+        if walk:
             condition = reduce(
                 operator.or_,
                 (
