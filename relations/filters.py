@@ -6,6 +6,11 @@ lives in the query string (``?domain=economic&domain=energy&from=2007&to=May 200
 The timeline (``reader.timeline``) shows its results (page, exports, feed), and the API's event
 list filters with it too; ``PageForm`` reads the keyset-paging parameters that go with it.
 
+Two decisions live here: what "events of a country, or of a pair" means (``events_about``: the
+events they took part in, or that concern their relationship), and, in ``relations.search``,
+what the search box reads (words, "phrases", -exclusions, in events and the statements made at
+them).
+
 Validating a request costs no query once the reference data is cached: domains and countries
 (the form's choices) and the officials and organisations named in filters (found or not) are
 answers of ``core.cache``, keyed by the knowledge-base version that every write readers can see
@@ -20,18 +25,27 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import connections
 from django.db.models import DateField, Q, QuerySet, Value
 
 from core import cache
 from core.dates import MAX_LENGTH, FuzzyDate, parse_fuzzy_date
 from relations import visibility
-from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Statement
+from relations.models import (
+    Agreement,
+    Country,
+    Domain,
+    Event,
+    Official,
+    Organisation,
+    Relationship,
+)
+from relations.search import MAX_TERMS, SEARCH_HELP, parse_search, search_events
 
 
 # --- Reference data: the form's vocabulary -------------------------------------------------------
@@ -234,7 +248,46 @@ class TimelineForm(NulSafeForm):
         start, end = cleaned.get("from"), cleaned.get("to")
         if start and end and end.upper < start.lower:
             self.add_error("to", "“To” is before “From”: swap them, or widen the range.")
+        if cleaned.get("q"):
+            search = parse_search(cleaned["q"])
+            if max(len(search.required), len(search.excluded)) > MAX_TERMS:
+                message = f"Use at most {MAX_TERMS} words or phrases, and as many to leave out."
+                self.add_error("q", message)
         return cleaned
+
+
+# --- Countries: who took part, and what an event concerns ----------------------------------------
+COUNTRY_HELP = (
+    "One country: the events it took part in, or that concern its relations with another state. "
+    "Two: the events both took part in, or that concern the relations between them (a third "
+    "party’s act that bears on them)."
+)
+
+
+def events_about(countries: Sequence[Country]) -> QuerySet:
+    """Ids of the events about one country or a pair, as the timeline's country filter means it.
+
+    A pair: the events both states took part in, or that concern their relationship (the UN's
+    censure of Iran concerns Belarus–Iran relations without Belarus taking part). One country:
+    the events it took part in, or that concern one of its relationships, so that adding a
+    second country only ever narrows. Each side is an index range of a through table
+    ((country, event) from migration 0008; the concerns' relationship index); one semi-join
+    over their UNION, no OR across tables.
+    """
+    took_part = Event.countries.through.objects
+    concern = Event.concerns.through.objects
+    if len(countries) == 1:
+        pk = countries[0].pk
+        participants = took_part.filter(country_id=pk)
+        concerned = concern.filter(Q(relationship__first_id=pk) | Q(relationship__second_id=pk))
+    else:
+        first, second = countries
+        participants = took_part.filter(
+            country_id=first.pk,
+            event_id__in=took_part.filter(country_id=second.pk).values("event_id"),
+        )
+        concerned = concern.filter(relationship__slug=Relationship.slug_for(first, second))
+    return participants.values("event_id").union(concerned.values("event_id"), all=True)
 
 
 # --- The FilterSet -------------------------------------------------------------------------------
@@ -261,7 +314,7 @@ class TimelineFilter(django_filters.FilterSet):
         label="Words",
         method="filter_q",
         max_length=Q_MAX_LENGTH,
-        help_text="In titles, summaries and quotes: oil loan, “strategic partnership”, -nuclear",
+        help_text=SEARCH_HELP,
     )
     domain = django_filters.MultipleChoiceFilter(
         label="Domains",
@@ -273,7 +326,7 @@ class TimelineFilter(django_filters.FilterSet):
         label="Countries",
         method="filter_country",
         choices=lambda: reference().country_choices(),
-        help_text="One country, or two for the relations between them.",
+        help_text=COUNTRY_HELP,
     )
     official = EntityFilter(
         label="Official",
@@ -318,8 +371,7 @@ class TimelineFilter(django_filters.FilterSet):
         return queryset.order_by(*ordering(self.form.cleaned_data.get("order")))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        words = " ".join(value.split())
-        return queryset.filter(id__in=matching_event_ids(words, queryset.db))
+        return search_events(queryset, parse_search(value))
 
     # Every relation is filtered by an IN (subquery) on its through table, by id: each event
     # once (no join, no DISTINCT), and the planner may probe or hash as the numbers suggest.
@@ -330,12 +382,10 @@ class TimelineFilter(django_filters.FilterSet):
         return queryset.filter(id__in=links.values("event_id"))  # as in_domains(), by id
 
     def filter_country(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        # Events involving every one of them, as involving() means, one subquery each.
+        if not value:
+            return queryset
         ref = reference()
-        for code in value:
-            links = Event.countries.through.objects.filter(country_id=ref.country(code).pk)
-            queryset = queryset.filter(id__in=links.values("event_id"))
-        return queryset
+        return queryset.filter(id__in=events_about([ref.country(code) for code in value]))
 
     def filter_official(self, queryset: QuerySet, name: str, value: Entity) -> QuerySet:
         links = Event.officials.through.objects.filter(official_id=value.pk)
@@ -387,31 +437,6 @@ _add_date_filters()
 def ordering(order: str | None) -> tuple[str, str]:
     """The keyset order: (date_lower, id), ascending or descending."""
     return ("-date_lower", "-id") if order == "newest" else ("date_lower", "id")
-
-
-def matching_event_ids(words: str, using: str = "default") -> QuerySet:
-    """Ids of events whose title or summary, or one of whose visible quotes, match ``words``.
-
-    PostgreSQL: full-text search (config "english", websearch syntax), each side backed by a GIN
-    expression index from migration 0008 whose expression is exactly the one compiled here.
-    Elsewhere (the SQLite demo): a plain case-insensitive substring match.
-    """
-    statements = visibility.claims(Statement).filter(event__isnull=False)
-    if connections[using].vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        query = SearchQuery(words, config="english", search_type="websearch")
-        events = Event.objects.annotate(
-            search=SearchVector("title", "summary", config="english")
-        ).filter(search=query)
-        statements = statements.annotate(search=SearchVector("quote", config="english")).filter(
-            search=query
-        )
-    else:
-        events = Event.objects.filter(Q(title__icontains=words) | Q(summary__icontains=words))
-        statements = statements.filter(quote__icontains=words)
-    # One semi-join over a UNION: each side uses its own index; no OR across tables.
-    return events.order_by().values("id").union(statements.order_by().values("event_id"), all=True)
 
 
 # --- Paging parameters ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ def test_home_shows_the_seed_counts(client, seed, django_assert_max_num_queries)
     assert response.status_code == HTTPStatus.OK
     content = response.content.decode()
     assert '<dd data-count="countries">250</dd>' in content  # 249 ISO + Kosovo
-    assert '<dd data-count="events">11</dd>' in content
+    assert '<dd data-count="events">12</dd>' in content
     assert '<dd data-count="sources">1</dd>' in content
     assert 'href="/admin/"' in content
 

@@ -1,6 +1,6 @@
 """What every entity page does alike.
 
-Public and read-only. Every claim (event, agreement, statement, position) shown comes from
+Public and read-only. Every claim (event, agreement, statement, post, membership) shown comes from
 ``relations.visibility``, directly or through a prefetch of ``visibility.claims(...)``, and a
 claim a reader may not see answers 404 on its own URL. Each page costs a small constant number
 of queries whatever the size of the knowledge base: lists are capped (newest first), related
@@ -14,11 +14,12 @@ import itertools
 from collections.abc import Iterable
 
 from django.db import models
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, QuerySet
+from django.db.models.functions import Coalesce
 
-from relations import presentation
+from relations import presentation, visibility
 from relations.footnotes import Footnotes
-from relations.models import Agreement, Domain, Position
+from relations.models import Agreement, Domain, Organisation
 
 #: Newest events shown on a country, organisation or official page.
 EVENT_LIMIT = 20
@@ -26,6 +27,35 @@ EVENT_LIMIT = 20
 LIST_LIMIT = 20
 
 DOMAINS_IN_ORDER = Prefetch("domains", queryset=Domain.objects.order_by("position", "name"))
+
+#: An organisation with its owner and location, which an unnamed one's description names.
+DESCRIBED = ("country", "location")
+
+
+def members_of(organisation: Organisation) -> QuerySet:
+    """The visible memberships of ``organisation``: its members by name, then from when."""
+    return (
+        visibility.memberships()
+        .filter(organisation=organisation)
+        .select_related("member_country", *(f"member_organisation__{f}" for f in DESCRIBED))
+        .order_by(
+            Coalesce("member_country__name", "member_organisation__name"),
+            "start_lower",
+            "sequence",
+            "slug",
+        )
+    )
+
+
+def memberships_of(**member) -> QuerySet:
+    """The visible memberships held by a country or an organisation (``member_country=...`` or
+    ``member_organisation=...``): by organisation, then from when."""
+    return (
+        visibility.memberships()
+        .filter(**member)
+        .select_related(*(f"organisation__{f}" for f in DESCRIBED))
+        .order_by("organisation__name", "start_lower", "sequence", "slug")
+    )
 
 
 def also_written(aliases: Iterable[str], *names: str) -> list[str]:
@@ -67,11 +97,32 @@ def newest_by_index(queryset: models.QuerySet) -> models.QuerySet:
 
 
 def dated(*groups: Iterable[models.Model]) -> None:
-    """Give every claim a ``when`` (its date as readers see it); agreements their ``money``."""
+    """Give every claim a ``when`` (its date as readers see it: a post's or a membership's
+    start); agreements their ``money``."""
     for claim in itertools.chain(*groups):
-        claim.when = presentation.when(claim.start if isinstance(claim, Position) else claim.date)
+        claim.when = presentation.when(getattr(claim, claim.date_field))
         if isinstance(claim, Agreement):
             claim.money = presentation.money(claim.value_amount, claim.value_currency)
+
+
+def labelled(*organisations: Organisation | None) -> None:
+    """Give each organisation a ``label``: how a list names it. A named body by its name (and
+    short name); one its sources do not name by its description, as
+    ``relations.presentation.organisation_name`` words it (load its ``country`` and
+    ``location`` with it)."""
+    for organisation in organisations:
+        if organisation is None:
+            continue
+        if organisation.unnamed:
+            organisation.label = presentation.organisation_name(
+                organisation.name,
+                organisation.kind,
+                unnamed=True,
+                owner=organisation.country.name if organisation.country_id else "",
+                location=organisation.location.name if organisation.location_id else "",
+            )
+        else:
+            organisation.label = str(organisation)
 
 
 def number_notes(*groups: Iterable[models.Model]) -> Footnotes:

@@ -21,13 +21,18 @@ from core import cache
 from reader.pages.common import (
     DOMAINS_IN_ORDER,
     EVENT_LIMIT,
+    LIST_LIMIT,
     also_written,
+    capped,
     dated,
+    labelled,
+    memberships_of,
     newest,
     newest_by_index,
     number_notes,
 )
 from relations import presentation, visibility
+from relations.filters import events_about
 from relations.models import Country, Event
 
 #: Partners ranked on a country page.
@@ -121,7 +126,8 @@ def rank(country: Country) -> dict[str, Any]:
 
 
 class CountryView(TemplateView):
-    """A country: its facts, partners ranked, newest events, most active bodies and people."""
+    """A country: its facts and memberships, partners ranked, newest events, most active
+    bodies and people."""
 
     template_name = "reader/pages/country.html"
 
@@ -130,15 +136,22 @@ class CountryView(TemplateView):
         country = get_object_or_404(Country, code=self.kwargs["code"])
         summary = country_summary(country)
         order = newest_by_index if summary["busy"] else newest
-        recent = order(visibility.events().involving(country))
+        # As the timeline's country filter: what it took part in, or what concerns one of its
+        # relationships (so the page's link to the timeline shows the same events).
+        recent = order(visibility.events().filter(id__in=events_about([country])))
         events = list(recent.prefetch_related(DOMAINS_IN_ORDER)[:EVENT_LIMIT])
-        dated(events)
+        memberships, more_memberships = capped(memberships_of(member_country=country), LIST_LIMIT)
+        labelled(*(m.organisation for m in memberships))
+        dated(memberships, events)
         context.update(
             country=country,
             aliases=also_written(country.aliases, country.name, country.official_name),
             summary=summary,
+            memberships=memberships,
+            more_memberships=more_memberships,
+            list_limit=LIST_LIMIT,
             events=events,
-            notes=number_notes(events),
+            notes=number_notes(memberships, events),  # the page's order
             event_limit=EVENT_LIMIT,
             timeline_url=f"{reverse('timeline')}?country={country.code.lower()}",
         )

@@ -10,12 +10,16 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from reader.pages.common import (
+    DESCRIBED,
     DOMAINS_IN_ORDER,
     EVENT_LIMIT,
     LIST_LIMIT,
     also_written,
     capped,
     dated,
+    labelled,
+    members_of,
+    memberships_of,
     newest,
     number_notes,
 )
@@ -24,6 +28,8 @@ from relations.models import Agreement, Country, Official, Organisation, Stateme
 
 #: Dossier links on an event page (every pair of its countries, up to this many).
 PAIR_LIMIT = 6
+#: Members listed on an organisation's page (the UN has 193).
+MEMBER_LIMIT = 200
 
 
 # --- Organisations and officials --------------------------------------------------------------
@@ -33,10 +39,14 @@ class OrganisationView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         organisation = get_object_or_404(
-            Organisation.objects.select_related("country", "parent").prefetch_related(
+            Organisation.objects.select_related("country", "parent", "location").prefetch_related(
                 Prefetch("children", queryset=Organisation.objects.order_by("name"))
             ),
             slug=self.kwargs["slug"],
+        )
+        members, more_members = capped(members_of(organisation), MEMBER_LIMIT)
+        member_of, more_member_of = capped(
+            memberships_of(member_organisation=organisation), LIST_LIMIT
         )
         positions, more_positions = capped(
             visibility.positions()
@@ -57,17 +67,26 @@ class OrganisationView(TemplateView):
             newest(
                 visibility.statements()
                 .filter(speaker_organisation=organisation)
-                .select_related("speaker", "speaker_organisation", "event")
+                .select_related("speaker", "event")
             ),
             LIST_LIMIT,
         )
         for statement in statements:
             statement.public_event = visibility.event_of(statement)
-        dated(positions, events, agreements, statements)
-        notes = number_notes(positions, events, agreements, statements)  # the page's order
+            statement.speaker_organisation = organisation  # labelled with it
+        labelled(organisation, *(m.member_organisation for m in members))
+        labelled(*(m.organisation for m in member_of))
+        dated(members, member_of, positions, events, agreements, statements)
+        # In the page's order.
+        notes = number_notes(members, member_of, positions, events, agreements, statements)
         context.update(
             organisation=organisation,
             aliases=also_written(organisation.aliases, organisation.name, organisation.short_name),
+            members=members,
+            more_members=more_members,
+            member_of=member_of,
+            more_member_of=more_member_of,
+            member_limit=MEMBER_LIMIT,
             positions=positions,
             more_positions=more_positions,
             events=events,
@@ -94,7 +113,7 @@ class OfficialView(TemplateView):
         positions, more_positions = capped(
             visibility.positions()
             .filter(official=official)
-            .select_related("country", "organisation")
+            .select_related("country", *(f"organisation__{f}" for f in DESCRIBED))
             .chronological(),
             LIST_LIMIT,
         )
@@ -102,12 +121,14 @@ class OfficialView(TemplateView):
             newest(
                 visibility.statements()
                 .filter(speaker=official)
-                .select_related("speaker_organisation", "event")
+                .select_related("event", *(f"speaker_organisation__{f}" for f in DESCRIBED))
             ),
             LIST_LIMIT,
         )
         for statement in statements:
             statement.public_event = visibility.event_of(statement)
+        labelled(*(p.organisation for p in positions))
+        labelled(*(s.speaker_organisation for s in statements))
         events = list(
             newest(visibility.events().filter(officials=official)).prefetch_related(
                 DOMAINS_IN_ORDER
@@ -178,11 +199,15 @@ class AgreementView(TemplateView):
         agreement = get_object_or_404(
             visibility.agreements().prefetch_related(
                 Prefetch("countries", queryset=Country.objects.order_by("name")),
-                Prefetch("organisations", queryset=Organisation.objects.order_by("name")),
+                Prefetch(
+                    "organisations",
+                    queryset=Organisation.objects.select_related(*DESCRIBED).order_by("name"),
+                ),
                 DOMAINS_IN_ORDER,
             ),
             slug=self.kwargs["slug"],
         )
+        labelled(*agreement.organisations.all())
         events, more_events = capped(
             visibility.events().filter(agreements=agreement).chronological(), LIST_LIMIT
         )
@@ -212,7 +237,7 @@ class EventView(TemplateView):
                 Prefetch("countries", queryset=Country.objects.order_by("name")),
                 Prefetch(
                     "organisations",
-                    queryset=Organisation.objects.select_related("country").order_by("name"),
+                    queryset=Organisation.objects.select_related(*DESCRIBED).order_by("name"),
                 ),
                 Prefetch(
                     "officials",
@@ -226,7 +251,7 @@ class EventView(TemplateView):
                 Prefetch(
                     "statements",
                     queryset=visibility.claims(Statement)
-                    .select_related("speaker", "speaker_organisation")
+                    .select_related("speaker", *(f"speaker_organisation__{f}" for f in DESCRIBED))
                     .chronological(),
                     to_attr="visible_statements",
                 ),
@@ -234,6 +259,7 @@ class EventView(TemplateView):
             slug=self.kwargs["slug"],
         )
         statements = event.visible_statements
+        labelled(*event.organisations.all(), *(s.speaker_organisation for s in statements))
         dated([event], event.visible_agreements, statements)
         notes = number_notes([event], statements)
         countries = list(event.countries.all())

@@ -7,8 +7,9 @@ a chart, footnotes, keyset pages and streaming exports (CSV, JSON, Atom).
 - ``request``: the query string as a ``Timeline`` (filter, page position, canonical URLs, words).
   The filter itself is ``relations.filters.TimelineFilter``, shared with the API.
 - ``query``: keyset pages on ``(date_lower, id)``, what each event shows, footnotes, headings.
-- ``facets``: counts per domain and year (one aggregate query, cached by ``core.cache``).
-- ``chart``: the chart's geometry.
+- ``facets``: counts per domain and year (one aggregate query, cached by ``core.cache``), and
+  what the chart counts (each event once per year, by its first domain).
+- ``chart``: the chart's geometry and words.
 - ``exports``: CSV, JSON and Atom.
 - ``views``: the page; markup in templates/reader/timeline*.html (Django: layout, form, facets)
   and templates/jinja2/reader/timeline_*.html (Jinja2: events, notes, chart).

@@ -44,6 +44,7 @@ FIELDS = (
     "organisations",
     "officials",
     "agreements",
+    "concerns",
     "summary",
     "url",
     "citations",
@@ -78,11 +79,19 @@ RELATIONS = {
         .order_by("agreement__date_lower", "agreement__date_upper", "agreement_id")
         .values_list("event_id", "agreement__slug")
     ),
-    # The events are visible, so their citations are.
+    # The relationships an event bears on beyond its participants' (the pair filter lists it
+    # for them): the keys of their dossiers, "by-ir".
+    "concerns": lambda ids: (
+        Event.concerns.through.objects.filter(event_id__in=ids)
+        .order_by("relationship__slug")
+        .values_list("event_id", "relationship__slug")
+    ),
+    # The events are visible, so their citations are; each names its footnote (a place in a
+    # source, one record however many claims it backs) and the footnote's source and locator.
     "citations": lambda ids: (
         Citation.objects.filter(event_id__in=ids)
         .order_by("id")
-        .values_list("event_id", "source__slug", "locator")
+        .values_list("event_id", "footnote__slug", "footnote__source__slug", "footnote__locator")
     ),
 }
 EVENT_COLUMNS = ("id", "slug", "title", "date", "date_lower", "date_upper", "date_precision")
@@ -127,11 +136,12 @@ def export_records(queryset: QuerySet, base_url: str) -> Iterator[dict]:
                     "organisations": related["organisations"].get(pk, []),
                     "officials": related["officials"].get(pk, []),
                     "agreements": related["agreements"].get(pk, []),
+                    "concerns": related["concerns"].get(pk, []),
                     "summary": summary,
                     "url": base_url + url_for("event", slug),
                     "citations": [
-                        {"source": source, "locator": locator}
-                        for source, locator in related["citations"].get(pk, [])
+                        {"footnote": footnote, "source": source, "locator": locator}
+                        for footnote, source, locator in related["citations"].get(pk, [])
                     ],
                 }
 
@@ -144,7 +154,10 @@ def _cell(value) -> str:
     """A CSV cell that no spreadsheet will run as a formula (OWASP's advice: quote it)."""
     if isinstance(value, list):
         value = "; ".join(
-            f"{v['source']} ({v['locator']})" if isinstance(v, dict) else str(v) for v in value
+            (f"{v['source']} ({v['locator']})" if v["locator"] else v["source"])
+            if isinstance(v, dict)
+            else str(v)
+            for v in value
         )
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -18,6 +18,7 @@ from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from core.dates import MONTH_NAMES, OPEN_LOWER, Precision, parse_fuzzy_date
 from core.keyset import beyond
+from reader.pages.common import DESCRIBED, labelled
 from reader.timeline.request import Timeline
 from relations import visibility
 from relations.filters import Cursor
@@ -25,7 +26,22 @@ from relations.footnotes import Footnotes
 from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Statement
 from relations.presentation import when
 
-NOTE_SOURCE_FIELDS = ("source__slug", "source__title", "source__outlet")
+#: What the page shows of an organisation: enough to name one the sources do not name.
+ORGANISATION_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "short_name",
+    "kind",
+    "unnamed",
+    "country__name",
+    "location__name",
+)
+NOTE_SOURCE_FIELDS = (
+    "footnote__source__slug",
+    "footnote__source__title",
+    "footnote__source__outlet",
+)
 # Where a page with a "from" date splits the keyset order (see page_rows): events that start
 # more than this before "from" and still overlap it must span over a year, so they are few.
 SPLIT_MARGIN = datetime.timedelta(days=366)
@@ -166,7 +182,7 @@ def prefetches() -> list[Prefetch]:
         ),
         Prefetch(
             "organisations",
-            queryset=Organisation.objects.only("id", "slug", "name", "short_name"),
+            queryset=Organisation.objects.select_related(*DESCRIBED).only(*ORGANISATION_FIELDS),
             to_attr="organisation_list",
         ),
         Prefetch(
@@ -182,11 +198,13 @@ def prefetches() -> list[Prefetch]:
         Prefetch(
             "statements",
             queryset=visibility.claims(Statement)
-            .select_related("speaker", "speaker_organisation")
+            .select_related("speaker", *(f"speaker_organisation__{f}" for f in DESCRIBED))
             .only(
                 "id",
                 "slug",
+                "form",
                 "quote",
+                "verb",
                 "context",
                 "language",
                 "event_id",
@@ -194,12 +212,9 @@ def prefetches() -> list[Prefetch]:
                 "speaker__id",
                 "speaker__slug",
                 "speaker__name",
-                "speaker_organisation__id",
-                "speaker_organisation__slug",
-                "speaker_organisation__name",
-                "speaker_organisation__short_name",
+                *(f"speaker_organisation__{f}" for f in ORGANISATION_FIELDS),
             )
-            .order_by("date_lower", "id"),
+            .chronological(),
             to_attr="statement_list",
         ),
     ]
@@ -210,6 +225,8 @@ def annotate(events: list[Event], window) -> Footnotes:
     date wider than the filter's: it may lie partly outside them)."""
     prefetch_related_objects(events, *prefetches())
     statements = [s for e in events for s in e.statement_list]
+    labelled(*(o for e in events for o in e.organisation_list))
+    labelled(*(s.speaker_organisation for s in statements))
     notes = Footnotes.reading(events, statements, only=NOTE_SOURCE_FIELDS)
     lower, upper = window
     for event in events:

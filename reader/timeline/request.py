@@ -138,6 +138,24 @@ class Timeline:
             parts.append(f"matching “{' '.join(data['q'].split())}”")
         return ", ".join(parts)
 
+    @cached_property
+    def about(self) -> str:
+        """What the country filter selects, in words (``relations.filters.events_about``)."""
+        ref = reference()
+        names = [ref.country(code).name for code in self.data.get("country") or ()]
+        if len(names) == 1:
+            return (
+                f"Events {names[0]} took part in, and events that concern its relations with "
+                "another state without it taking part."
+            )
+        if len(names) == 2:
+            pair = "–".join(sorted(names))
+            return (
+                f"Events {names[0]} and {names[1]} both took part in, and events that concern "
+                f"{pair} relations without both taking part."
+            )
+        return ""
+
     @property
     def title(self) -> str:
         return f"Events: {self.summary}" if self.summary else "All events"

@@ -1,6 +1,7 @@
 """The public timeline (/timeline/): filters, headings, footnotes, keyset pages, facets, chart,
 400s for bad input, no drafts, and a constant number of queries per page."""
 
+import datetime
 import re
 from html import unescape
 from http import HTTPStatus
@@ -8,12 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.db.models import Q
 from django.urls import reverse
 
 from core import cache as kb_cache
 from relations import presentation
 from relations.filters import forget_reference
 from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Status
+from relations.search import SEARCH_EXAMPLES
 from sources.models import Source
 from tests.factories import (
     AgreementFactory,
@@ -23,11 +26,13 @@ from tests.factories import (
     OrganisationFactory,
     SourceFactory,
     StatementFactory,
+    relationship,
 )
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("timeline")
+SEED_EVENTS = 12  # published events in the seed fixture
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +70,7 @@ def published_slugs(queryset=None, newest=False) -> list[str]:
 def test_all_published_events_in_date_order(client, seed):
     html = get(client)
     assert slugs(html) == published_slugs()
-    assert len(slugs(html)) == 11
+    assert len(slugs(html)) == SEED_EVENTS
 
 
 @pytest.mark.sqlite
@@ -133,16 +138,58 @@ def _article(html: str, slug: str) -> str:
     return html[start : html.index("</article>", start)]
 
 
+def about_pair(queryset, first: str, second: str):
+    """What the pair filter promises, through the ORM: both took part, or it concerns them."""
+    slug = "-".join(sorted((first.lower(), second.lower())))
+    both = Event.objects.involving(first, second).values("id")
+    return queryset.filter(Q(id__in=both) | Q(concerns__slug=slug)).distinct()
+
+
 @pytest.mark.sqlite
-def test_a_pair_of_countries_means_events_involving_both(client, seed):
-    both = slugs(get(client, "?country=by&country=ir"))
-    assert "until-2008-06-censure-of-iran-nuclear-programme" not in both  # Iran and the US
-    assert len(both) == 10
-    assert slugs(get(client, "?country=IR&country=BY")) == both  # any case, any order
-    assert slugs(get(client, country="us")) == ["until-2008-06-censure-of-iran-nuclear-programme"]
-    assert slugs(get(client, "?country=by&country=ru")) == [
-        "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row"
+def test_a_pair_means_both_took_part_or_it_concerns_their_relationship(client, db):
+    """The seed's case: the censure of Iran by the UN, the EU and the US (participants Iran and
+    the US) concerns Belarus–Iran relations, so it is listed for the pair."""
+    censure = EventFactory(countries=["IR", "US"], title="Censure of Iran", date="2008")
+    censure.concerns.add(relationship("BY", "IR"))
+    both = EventFactory(countries=["BY", "IR"], title="Belarus and Iran meet", date="2007")
+    EventFactory(countries=["BY", "RU"], title="Belarus and Russia meet", date="2009")
+    EventFactory(countries=["IR", "US"], title="Iran and the US talk", date="2009")
+    EventFactory(countries=["BY", "US"], title="Concerns another pair", date="2010").concerns.add(
+        relationship("IR", "US")
+    )
+    pair = slugs(get(client, "?country=by&country=ir"))
+    assert pair == [both.slug, censure.slug]
+    assert slugs(get(client, "?country=IR&country=BY")) == pair  # any case, any order
+    # One country: what it took part in, or what concerns one of its relationships, so a
+    # second country only narrows.
+    belarus = set(slugs(get(client, country="by")))
+    assert set(pair) <= belarus
+    assert censure.slug in belarus
+    assert len(belarus) == 4  # all but "Iran and the US talk"
+    assert slugs(get(client, "?country=ir&country=us")) == [
+        censure.slug,
+        Event.objects.get(title="Iran and the US talk").slug,
+        Event.objects.get(title="Concerns another pair").slug,
     ]
+    # The page says what the filter means.
+    html = get(client, "?country=by&country=ir")
+    about = re.search(r'<p class="about-filter" id="about-countries">([^<]+)</p>', html)[1]
+    assert unescape(about) == (
+        "Events Belarus and Iran both took part in, and events that concern Belarus–Iran "
+        "relations without both taking part."
+    )
+    assert "concern the relations between them" in unescape(html)  # the field's help
+
+
+@pytest.mark.sqlite
+def test_the_pair_filter_on_the_seed(client, seed):
+    both = slugs(get(client, "?country=by&country=ir"))
+    assert "until-2008-06-censure-of-iran-nuclear-programme" in both  # Iran and the US
+    assert both == published_slugs(about_pair(Event.objects.published(), "BY", "IR"))
+    assert len(both) == SEED_EVENTS
+    assert slugs(get(client, "?country=IR&country=BY")) == both
+    assert slugs(get(client, country="us")) == ["until-2008-06-censure-of-iran-nuclear-programme"]
+    assert slugs(get(client, "?country=by&country=ru")) == []  # Russia took part in none
 
 
 @pytest.mark.sqlite
@@ -165,9 +212,7 @@ def test_agreement_kind(client, seed):
     assert slugs(get(client, agreement_kind="loan")) == [
         "2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft"
     ]
-    assert slugs(get(client, agreement_kind="treaty")) == [
-        "2008-nam-commends-iran-nuclear-compliance"
-    ]
+    assert slugs(get(client, agreement_kind="treaty")) == []  # the page describes none
     assert slugs(get(client, agreement_kind="contract")) == []
 
 
@@ -184,14 +229,71 @@ def test_text_search_hits_a_quote(client, seed):
     assert slugs(get(client, q="artists association")) == [event.slug]
 
 
-def test_text_search_is_full_text_on_postgresql(client, seed):
-    # Stemming and web-search syntax: "partnerships" finds "partnership", -word excludes.
+@pytest.mark.sqlite
+def test_text_search_finds_plurals_and_excludes_words(client, seed):
+    # PostgreSQL stems; SQLite matches from the start of a word, a final "s" optional.
     found = slugs(get(client, q="partnerships"))
     assert "2007-05-belarus-iran-agree-deeper-bilateral-trade" in found  # in its quote
     assert "until-2010-07-belarus-iran-political-partnership" in found  # in its title
     assert "until-2010-07-belarus-iran-political-partnership" not in slugs(
         get(client, q="partnership -political")
     )
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("example", SEARCH_EXAMPLES)
+def test_each_example_in_the_search_help_finds_events_in_the_seed(client, seed, example):
+    html = get(client)
+    help_text = re.search(r'<p class="help" id="id_q_help">([^<]+)</p>', html)[1]
+    assert example in unescape(help_text)
+    found = slugs(get(client, q=example))
+    assert found
+    if example.startswith("-"):  # what it leaves out, and only that
+        word = example[1:]
+        assert len(found) < SEED_EVENTS
+        assert not any(word in slug for slug in found)
+    else:
+        assert len(found) < SEED_EVENTS  # it narrows
+
+
+@pytest.mark.sqlite
+def test_search_reads_words_phrases_and_exclusions(client, db):
+    """Every word (in one of an event's documents: its title and summary, or the words of a
+    statement made at it), a "phrase" in straight or curly quotes, and -exclusions."""
+    loan = EventFactory(title="Oil loan agreed", date="2001")
+    lend = EventFactory(
+        title="Bank to lend", summary="A loan to develop an oil field.", date="2002"
+    )
+    quoted = EventFactory(title="Presidents meet", date="2003")
+    StatementFactory(event=quoted, quote="Our strategic partnership grows.")
+    loose = EventFactory(title="A partnership", summary="It is strategic for both.", date="2004")
+    both = EventFactory(title="Oil and gas talks", date="2005")
+    StatementFactory(event=both, quote="The nuclear file was raised too.")
+    drafted = EventFactory(title="Oil prices discussed", date="2006")
+    StatementFactory(event=drafted, quote="Nuclear power, too.", status=Status.DRAFT)
+
+    def search(q: str) -> list[str]:
+        return slugs(get(client, q=q))
+
+    assert search("oil loan") == [loan.slug, lend.slug]
+    assert search("loan oil") == search("oil loan")  # words in any order
+    assert search('"strategic partnership"') == [quoted.slug]  # found through a statement
+    assert search("“strategic partnership”") == [quoted.slug]  # as the help text writes it
+    assert search("strategic partnership") == [quoted.slug, loose.slug]
+    assert search('"partnership strategic"') == []
+    assert search("oil -nuclear") == [loan.slug, lend.slug, drafted.slug]  # a statement's word
+    assert search('oil -"oil field"') == [loan.slug, both.slug, drafted.slug]
+    assert search("-oil -partnership") == []
+    assert search("Oil, LOAN!") == [loan.slug, lend.slug]  # punctuation and case do not matter
+    # A draft statement's words neither find nor hide its event.
+    assert search("power") == []
+
+
+@pytest.mark.sqlite
+def test_a_search_with_too_many_words_is_refused(client, db):
+    response = client.get(URL, {"q": " ".join(f"word{n}" for n in range(11))})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Use at most 10 words or phrases" in response.content.decode()
 
 
 @pytest.mark.sqlite
@@ -251,7 +353,15 @@ def test_events_are_grouped_under_year_and_month_headings(client, seed):
     assert '<h3 class="event-title">' in section_2008  # a year-level event title
     # Each event shows its date in its own precision.
     assert ">late June 2010<" in html
-    assert "May 2009 – July 2010" in html
+    assert "after May 2009, by 6 July 2010" in html
+    # Dates with no known start come first, under their own heading, as the page gives them.
+    start_not_known = html[html.index(">Start not known</h2>") : html.index(">2007</h2>")]
+    assert re.findall(r'<span class="date">([^<]+)</span>', start_not_known) == [
+        "by 6 July 2010",
+        "before June 2008",
+        "in recent years, as of 6 July 2010",
+        "in recent years, as of 6 July 2010",
+    ]
 
 
 @pytest.mark.sqlite
@@ -275,17 +385,28 @@ def test_footnote_markers_link_to_notes_that_exist(client, seed):
     notes = re.findall(r'<li id="note-(\d+)"', html)
     assert set(notes) == {n for n, _ in markers}
     assert notes == [str(n) for n in range(1, len(notes) + 1)]  # numbered in order of first use
-    # Each note names and links its source and locator, and links back to its event.
-    start = html.index('<li id="note-1"')
-    first_note = html[start : html.index("</li>", start)]
+    # Each note names and links its source and locator, and links back to what it backs.
+    first_note = _note(html, 1)
     assert 'href="/sources/belarus-iran-foreign-relations-2010/"' in first_note
-    assert "note 2" in first_note  # the first event on the page cites "note 2"
-    assert 'class="back" href="#event-until-2008-06-censure-of-iran-nuclear-programme"' in (
-        first_note
+    assert ", note 1." in first_note  # the first event on the page cites "note 1"
+    assert (
+        'class="back" href="#event-belarus-supports-iran-right-to-peaceful-nuclear-technology"'
+        in first_note
     )
-    # One place in a source is one number, however many claims cite it: "note 3" backs both
-    # an event and a quote.
-    assert html.count(", note 3.") == 1
+    # One footnote is one number, however many claims it backs: "note 4" backs an event and
+    # the quote made at it, and is listed once, with a link back to each.
+    assert html.count(", note 4.") == 1
+    number = re.search(r'<li id="note-(\d+)"[^>]*>(?:(?!</li>).)*, note 4\.', html, re.S)[1]
+    backs = re.findall(r'class="back" href="#([\w-]+)"', _note(html, int(number)))
+    assert backs == [
+        "event-2007-05-belarus-iran-agree-deeper-bilateral-trade",
+        "statement-2007-05-lukashenko-strategic-partnership",
+    ]
+
+
+def _note(html: str, number: int) -> str:
+    start = html.index(f'<li id="note-{number}"')
+    return html[start : html.index("</li>", start)]
 
 
 # --- Keyset pages ------------------------------------------------------------------------------
@@ -321,7 +442,7 @@ def test_page_links_keep_the_filters_and_are_stable(client, seed):
     query = "?domain=diplomatic&domain=nuclear&country=by&country=ir&per_page=2"
     forward, urls = walk(client, URL + query, "next")
     expected = published_slugs(
-        Event.objects.published().in_domains("diplomatic", "nuclear").involving("BY", "IR")
+        about_pair(Event.objects.published().in_domains("diplomatic", "nuclear"), "BY", "IR")
     )
     assert forward == expected
     for url in urls[1:]:
@@ -378,7 +499,7 @@ def test_a_page_beyond_the_end_offers_the_first_page(client, seed):
 
 @pytest.mark.sqlite
 def test_old_page_one_links_still_work(client, seed):
-    assert len(slugs(get(client, page="1"))) == 11
+    assert len(slugs(get(client, page="1"))) == SEED_EVENTS
 
 
 # --- Invalid input: the form again, with its errors, and 400 -----------------------------------
@@ -459,11 +580,12 @@ def facets(html: str, name: str) -> dict[str, tuple[int, str | None]]:
 def test_facet_counts(client, seed):
     html = get(client)
     domains = {label: count for label, (count, _) in facets(html, "domain").items()}
-    assert domains == {"Nuclear": 3, "Economic": 4, "Energy": 3, "Diplomatic": 4, "Cultural": 1}
+    assert domains == {"Nuclear": 4, "Economic": 4, "Energy": 3, "Diplomatic": 4, "Cultural": 1}
     years = {label: count for label, (count, _) in facets(html, "year").items()}
-    # An event counts in each year it overlaps ("until July 2010" in 2007 to 2010).
-    assert years == {"2007": 5, "2008": 5, "2009": 4, "2010": 5}
-    assert "11 published events" in html
+    # An event counts in each year it overlaps: "after May 2009, by 6 July 2010" in 2009 and
+    # 2010; "in recent years, as of 6 July 2010" (no known start) in each year up to 2010.
+    assert years == {"2007": 6, "2008": 6, "2009": 5, "2010": 6}
+    assert f"{SEED_EVENTS} published events" in html
 
 
 @pytest.mark.sqlite
@@ -528,21 +650,121 @@ def test_reference_data_is_cached_and_refreshed_when_it_changes(
     assert '<label for="id_domain_economic">Commerce</label>' in html
 
 
+def chart_bars(html: str) -> list[str]:
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    return re.findall(r'<rect class="bar"[^>]*><title>([^<]+)</title>', svg)
+
+
+def chart_totals(html: str) -> dict[str, int]:
+    """Events per year as the chart draws them (the bars' own titles, summed per year)."""
+    totals: dict[str, int] = {}
+    for title in chart_bars(html):
+        year, count = re.fullmatch(r"(\d{4}) · [^:]+: (\d+) events?", title).groups()
+        totals[year] = totals.get(year, 0) + int(count)
+    return totals
+
+
+def caption(html: str) -> str:
+    return " ".join(unescape(re.search(r"<figcaption>(.*?)</figcaption>", html, re.S)[1]).split())
+
+
 @pytest.mark.sqlite
-def test_chart_is_inline_svg_with_a_bar_per_year_and_domain(client, seed):
+def test_chart_is_inline_svg_with_a_bar_per_year_and_first_domain(client, seed):
     html = get(client)
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert 'role="img"' in svg and 'aria-labelledby="chart-title chart-desc"' in svg
-    assert '<title id="chart-title">' in svg and '<desc id="chart-desc">' in svg
-    bars = re.findall(r'<rect class="bar"[^>]*><title>([^<]+)</title>', svg)
-    # Nuclear 2007-08, economic 2007-10, energy 2009-10, diplomatic 2007-10, cultural 2010.
-    assert len(bars) == 2 + 4 + 2 + 4 + 1
-    assert "2009 · Economic: 3 events" in bars
+    assert '<title id="chart-title">Events per year, by first domain</title>' in svg
+    assert '<desc id="chart-desc">' in svg
+    # Each event once, under its first domain: the Jofeir meeting and the loan (economic and
+    # energy) are two economic events in 2009; the gas row (energy, diplomatic) is energy.
+    assert chart_bars(html) == [
+        "2007 · Economic: 1 event",
+        "2007 · Diplomatic: 1 event",
+        "2008 · Nuclear: 2 events",
+        "2009 · Economic: 2 events",
+        "2010 · Economic: 1 event",
+        "2010 · Energy: 1 event",
+        "2010 · Diplomatic: 1 event",
+    ]
     legend = re.findall(r'<g class="legend">(.*?)</g>', svg, re.S)[0]
-    assert legend.count("<text") == 5
+    assert re.findall(r"<text[^>]*>([^<]+)</text>", legend) == [
+        "Nuclear",
+        "Economic",
+        "Energy",
+        "Diplomatic",
+    ]
+    # Four events are dated "by 6 July 2010", "before June 2008" or "in recent years": no bar.
+    assert "each event counts once in each year its date overlaps" in caption(html)
+    assert "in the colour of its first domain" in caption(html)
+    assert "Not drawn: 4 events dated only up to or from a date" in caption(html)
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no CDN
     # The chart needs no script; the page's only one is ours, served locally (no CDN).
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/timeline.js" defer>']
+
+
+@pytest.mark.sqlite
+def test_chart_years_are_the_year_facets_counts_less_the_open_sided_events(client, seed):
+    html = get(client)
+    years = {label: count for label, (count, _) in facets(html, "year").items()}
+    open_sided = Event.objects.published().filter(
+        Q(date_lower=datetime.date(1, 1, 1)) | Q(date_upper=datetime.date(9999, 12, 31))
+    )
+    assert open_sided.count() == 4
+    assert chart_totals(html) == {
+        year: count - open_sided.between(year, year).count() for year, count in years.items()
+    }
+
+
+def test_an_event_in_two_domains_draws_a_bar_of_one(client, db):
+    EventFactory(date="2009", domains=["economic", "energy"])
+    html = get(client)
+    assert chart_bars(html) == ["2009 · Economic: 1 event"]
+    assert facets(html, "domain") == {
+        "Economic": (1, "/timeline/?domain=economic"),
+        "Energy": (1, "/timeline/?domain=energy"),
+    }
+    assert "Not drawn" not in caption(html)
+    # "First" is the domains' order: move energy first and the same event is an energy one.
+    Domain.objects.filter(slug="energy").update(position=0)
+    cache.clear()
+    forget_reference()
+    assert chart_bars(get(client)) == ["2009 · Energy: 1 event"]
+
+
+def test_the_chart_counts_what_the_year_facet_counts(client, db):
+    """Each event once in each year it overlaps, whatever its domains: the bars of a year add
+    up to the year's count."""
+    for date, domains in [
+        ("2005", ["economic", "energy", "diplomatic"]),
+        ("2005-03/2007-06", ["energy"]),
+        ("2000s", ["nuclear"]),
+        ("late 2006", ["cultural", "military"]),
+        ("after May 2006, by 6 July 2007", ["diplomatic", "economic"]),
+        ("c. 2007", ["diplomatic"]),
+    ]:
+        EventFactory(date=date, domains=domains)
+    html = get(client, **{"from": "2004", "to": "2008"})
+    years = {label: count for label, (count, _) in facets(html, "year").items()}
+    assert years == {"2004": 1, "2005": 3, "2006": 4, "2007": 4, "2008": 1}
+    assert chart_totals(html) == years
+    assert "2005 · Economic: 1 event" in chart_bars(html)  # once, though in three domains
+
+
+def test_open_sided_dates_draw_no_bar_and_do_not_stretch_the_axis(client, db):
+    for date in ["by 2005", "as early as 1998", "since 1990", "in recent years, as of 6 July 2010"]:
+        EventFactory(date=date, domains=["economic"])
+    EventFactory(date="2009", domains=["economic"])
+    EventFactory(date="June 2010", domains=["energy"])
+    html = get(client)
+    assert chart_bars(html) == ["2009 · Economic: 1 event", "2010 · Energy: 1 event"]
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    labels = re.findall(r'<g class="labels">(.*?)</g>', svg, re.S)[0]
+    assert re.findall(r">(\d+)</text>", labels) == ["2009", "2010"]
+    assert "Not drawn: 4 events dated only up to or from a date" in caption(html)
+    assert "4 with a date open on one side are not drawn" in svg
+    # They are still listed and counted in the year list, where a year link finds them.
+    assert len(slugs(html)) == 6
+    assert facets(html, "year")["2009"][0] == 3  # "2009", "since 1990", "in recent years"
 
 
 # --- Drafts never appear -----------------------------------------------------------------------
@@ -559,7 +781,7 @@ def test_drafts_never_appear(client, seed):
     html = get(client)
     for text in ("secret draft", "awaiting review", "Unpublished draft words", "draft contract"):
         assert text not in html
-    assert "11 published events" in html
+    assert f"{SEED_EVENTS} published events" in html
     assert slugs(get(client, q="Unpublished draft words")) == []
     assert slugs(get(client, agreement_kind="contract")) == []
     assert 'href="/agreements/' + draft_agreement.slug not in get(client, q="Jofeir")

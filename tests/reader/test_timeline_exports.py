@@ -41,6 +41,7 @@ FIELDS = [
     "organisations",
     "officials",
     "agreements",
+    "concerns",
     "summary",
     "url",
     "citations",
@@ -92,17 +93,22 @@ def test_csv_streams_every_published_event_with_its_columns(client, seed):
     expected = Event.objects.published().order_by("date_lower", "id")
     assert [r["slug"] for r in rows] == list(expected.values_list("slug", flat=True))
     loan = next(r for r in rows if r["slug"].startswith("2009-central-bank"))
-    assert loan["date_display"] == "May 2009 – July 2010"
+    assert loan["date_display"] == "after May 2009, by 6 July 2010"
     assert loan["date"] == Event.objects.get(slug=loan["slug"]).date  # as typed
     assert (loan["date_lower"], loan["date_upper"], loan["precision"]) == (
-        "2009-05-01",
-        "2010-07-31",
-        "interval",
+        "2009-06-01",
+        "2010-07-06",
+        "window",
     )
     assert loan["domains"] == "economic; energy"
     assert loan["countries"] == "BY; IR"
     assert loan["organisations"] == "belarusneft; central-bank-of-iran"
     assert loan["agreements"] == "central-bank-of-iran-loan-to-belarusneft-jofeir"
+    assert loan["concerns"] == ""
+    censure = next(
+        r for r in rows if r["slug"] == "until-2008-06-censure-of-iran-nuclear-programme"
+    )
+    assert (censure["countries"], censure["concerns"]) == ("IR; US", "by-ir")
     assert loan["citations"] == "belarus-iran-foreign-relations-2010 (note 6)"
     assert loan["url"] == (
         "http://testserver/events/2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft/"
@@ -112,9 +118,10 @@ def test_csv_streams_every_published_event_with_its_columns(client, seed):
 
 @pytest.mark.sqlite
 def test_csv_keeps_the_filter(client, seed):
-    rows = csv_rows(client, "?domain=energy&country=BY&country=ru")
+    rows = csv_rows(client, "?domain=energy&from=June 2010&country=BY&country=ir")
     assert [r["slug"] for r in rows] == [
-        "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row"
+        "2009-central-bank-of-iran-agrees-212m-loan-to-belarusneft",
+        "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row",
     ]
     newest = csv_rows(client, "?order=newest")
     assert [r["slug"] for r in newest] == [r["slug"] for r in reversed(csv_rows(client))]
@@ -146,12 +153,37 @@ def test_json_streams_events_with_their_fields(client, seed):
     assert jofeir["domains"] == ["economic", "energy"]
     assert jofeir["countries"] == ["BY", "IR"]
     assert jofeir["officials"] == ["reza-raei", "vladimir-semashko"]
+    # Each citation names its footnote: one record per place in a source, however many
+    # claims it backs.
     assert jofeir["citations"] == [
-        {"source": "belarus-iran-foreign-relations-2010", "locator": "note 5"}
+        {
+            "footnote": "belarus-iran-foreign-relations-2010-note-5",
+            "source": "belarus-iran-foreign-relations-2010",
+            "locator": "note 5",
+        }
     ]
     whole = json.loads(body(client.get(JSON + "?organisation=central-bank-of-iran")))
     assert whole["filter"] == {"organisation": "central-bank-of-iran"}
     assert whole["title"].startswith("Events: Central Bank of the Islamic Republic of Iran")
+
+
+@pytest.mark.sqlite
+def test_a_footnote_backing_two_events_is_named_alike_in_each(client, db):
+    source = SourceFactory(slug="wire")
+    first = EventFactory(date="2009", citations=0)
+    second = EventFactory(date="2010", citations=0)
+    for event in (first, second):
+        CitationFactory(event=event, source=source, locator="para. 4", excerpt="They met.")
+    CitationFactory(event=second, source=source, locator="")  # the source as a whole
+    events = json_events(client)
+    assert [e["citations"] for e in events] == [
+        [{"footnote": "wire-para-4", "source": "wire", "locator": "para. 4"}],
+        [
+            {"footnote": "wire-para-4", "source": "wire", "locator": "para. 4"},
+            {"footnote": "wire", "source": "wire", "locator": ""},
+        ],
+    ]
+    assert [r["citations"] for r in csv_rows(client)] == ["wire (para. 4)", "wire (para. 4); wire"]
 
 
 @pytest.mark.sqlite
@@ -165,8 +197,9 @@ def test_atom_feed_parses_and_lists_the_newest_events(client, seed):
     feed = atom(client, "?country=by&country=ir")
     assert "Belarus and Iran" in feed.find("a:title", ATOM_NS).text
     entries = feed.findall("a:entry", ATOM_NS)
-    newest = Event.objects.published().involving("BY", "IR").order_by("-date_lower", "-id").first()
-    assert len(entries) == 10
+    # Every seed event: those both took part in, and the censure, which concerns them.
+    newest = Event.objects.published().order_by("-date_lower", "-id").first()
+    assert len(entries) == Event.objects.published().count() == 12
     assert entries[0].find("a:title", ATOM_NS).text == newest.title
     assert entries[0].find("a:link", ATOM_NS).get("href").endswith(newest.get_absolute_url())
     assert entries[0].find("a:updated", ATOM_NS) is not None
@@ -233,8 +266,8 @@ def test_exports_have_no_drafts(client, seed):
 # --- Whole-database exports stream in chunks ---------------------------------------------------
 def test_exports_read_related_rows_per_chunk_not_per_row(client, db, django_assert_num_queries):
     """The events through one cursor, then one query per relation (domains, countries,
-    organisations, officials, agreements, citations) per chunk of EXPORT_CHUNK events: the same
-    number of queries for 15 events as for 30, not one per event."""
+    organisations, officials, agreements, concerns, citations) per chunk of EXPORT_CHUNK
+    events: the same number of queries for 15 events as for 30, not one per event."""
     assert EXPORT_CHUNK == 2000
     source = SourceFactory()
 
@@ -257,9 +290,9 @@ def test_exports_read_related_rows_per_chunk_not_per_row(client, db, django_asse
     before = {url: queries(url) for url in (CSV, JSON)}
     add(15)
     assert {url: queries(url) for url in (CSV, JSON)} == before
-    # The cursor, 6 relations, the reference data and the knowledge-base version (the cache
+    # The cursor, 7 relations, the reference data and the knowledge-base version (the cache
     # is cold), and the transaction (a savepoint here, with its release, and SET LOCAL).
-    assert max(before.values()) <= 12
+    assert max(before.values()) <= 13
     assert len(csv_rows(client)) == 30
 
 
