@@ -8,6 +8,9 @@
   related rows prefetched into lists: a page costs the same few queries for 1 or 100 records.
 - Events take the public timeline's own filter, ``relations.filters.TimelineFilter``; a filter
   it refuses (unknown domain, unreadable date, a NUL character...) is a 400 with its errors.
+  Memberships take ``api.filters.MembershipFilter``, checked the same way.
+- Footnotes are listed when a visible claim cites them (``visibility.footnotes``), each with
+  the visible claims it backs: a footnote only drafts cite is not there, nor its excerpt.
 - Anonymous and read-only: no authentication (so no sessions, no CSRF), only GET, HEAD and
   OPTIONS; anything else is 405. No CORS headers: browsers on other origins cannot read it.
 """
@@ -24,22 +27,25 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
 from api import serializers
+from api.filters import ISO_CODE, MembershipFilter
 from api.pagination import KeysetPagination
 from api.schema import ApiSchema
 from relations import visibility
 from relations.filters import TimelineFilter
 from relations.models import (
+    CLAIM_FIELDS,
     Agreement,
     Citation,
     Country,
     Domain,
     Official,
     Organisation,
+    Relationship,
 )
 from sources.models import Source
 
 SLUG = r"[-a-zA-Z0-9_]+"
-ISO_CODE = r"[a-zA-Z]{2}(?:[a-zA-Z]{2})?"
+PAIR = rf"{ISO_CODE}-{ISO_CODE}"
 
 
 class PublicViewSet(viewsets.ReadOnlyModelViewSet):
@@ -73,15 +79,33 @@ def citations() -> Prefetch:
     # A visible claim's citations are all visible (``visibility``): no condition of their own.
     return Prefetch(
         "citations",
-        queryset=Citation.objects.select_related("source")
+        queryset=Citation.objects.select_related("footnote__source")
         .only(
-            "locator",
-            "excerpt",
-            *(f"{field}_id" for field in Citation.claim_fields),
-            *(f"source__{f}" for f in ("slug", "title", "outlet")),
+            "note",
+            *(f"{field}_id" for field in CLAIM_FIELDS),
+            *(f"footnote__{f}" for f in ("slug", "locator", "excerpt")),
+            *(f"footnote__source__{f}" for f in ("slug", "title", "outlet")),
         )
         .order_by("id"),
         to_attr="citation_list",
+    )
+
+
+def backed_claims() -> Prefetch:
+    """A footnote's citations by visible claims only, with each claim's kind and slug."""
+    return Prefetch(
+        "citations",
+        queryset=visibility.citations()
+        .select_related(*CLAIM_FIELDS)
+        .only("note", "footnote_id", *(f"{field}__slug" for field in CLAIM_FIELDS))
+        .order_by("id"),
+        to_attr="citation_list",
+    )
+
+
+def concerns() -> Prefetch:
+    return _list(
+        "concerns", Relationship.objects.only("id", "slug").order_by("slug"), "concern_list"
     )
 
 
@@ -95,10 +119,13 @@ def domains() -> Prefetch:
     return _list("domains", Domain.objects.only("id", "slug", "name", "position"), "domain_list")
 
 
+ORGANISATION_REF = ("slug", "name", "short_name", "unnamed")  # serializers.OrganisationRef
+
+
 def organisations() -> Prefetch:
     return _list(
         "organisations",
-        Organisation.objects.only("id", "slug", "name", "short_name").order_by("name", "id"),
+        Organisation.objects.only("id", *ORGANISATION_REF).order_by("name", "id"),
         "organisation_list",
     )
 
@@ -127,7 +154,7 @@ class DomainViewSet(PublicViewSet):
 
 
 class OrganisationViewSet(PublicViewSet):
-    queryset = Organisation.objects.select_related("country", "parent")
+    queryset = Organisation.objects.select_related("country", "location", "parent")
     serializer_class = serializers.OrganisationSerializer
 
 
@@ -141,7 +168,31 @@ class SourceViewSet(PublicViewSet):
     serializer_class = serializers.SourceSerializer
 
 
+class FootnoteViewSet(PublicViewSet):
+    """Places in sources that back visible claims, each stored once, with the claims it backs."""
+
+    queryset = visibility.footnotes().select_related("source").prefetch_related(backed_claims())
+    serializer_class = serializers.FootnoteSerializer
+
+
+class RelationshipViewSet(PublicViewSet):
+    """Pairs of states with settings of their own dossier, by key (`by-ir`, codes sorted)."""
+
+    queryset = Relationship.objects.select_related("first", "second")
+    serializer_class = serializers.PairSerializer
+    lookup_pattern = PAIR
+
+    def get_object(self):
+        self.kwargs["slug"] = self.kwargs["slug"].lower()
+        return super().get_object()
+
+
 # --- Claims ----------------------------------------------------------------------------------
+def attributed(queryset):
+    """Who made each claim ("according to …"), joined: the same query for any page size."""
+    return queryset.select_related("according_to", "according_to_official")
+
+
 # TimelineFilter's own descriptions, made exact where its form fields say less than they take.
 TIMELINE_PARAMETERS = [
     OpenApiParameter(
@@ -171,7 +222,7 @@ TIMELINE_PARAMETERS = [
 class EventViewSet(PublicViewSet):
     """Visible events, filtered as the public timeline filters them (the same FilterSet)."""
 
-    queryset = visibility.events().prefetch_related(
+    queryset = attributed(visibility.events()).prefetch_related(
         domains(),
         countries(),
         organisations(),
@@ -185,6 +236,7 @@ class EventViewSet(PublicViewSet):
             visibility.claims(Agreement).only("id", "slug", "title").order_by("date_lower", "id"),
             "agreement_list",
         ),
+        concerns(),
         citations(),
     )
     serializer_class = serializers.EventSerializer
@@ -202,8 +254,8 @@ class EventViewSet(PublicViewSet):
 
 
 class AgreementViewSet(PublicViewSet):
-    queryset = visibility.agreements().prefetch_related(
-        countries(), organisations(), domains(), citations()
+    queryset = attributed(visibility.agreements()).prefetch_related(
+        countries(), organisations(), domains(), concerns(), citations()
     )
     serializer_class = serializers.AgreementSerializer
 
@@ -213,7 +265,7 @@ class StatementViewSet(PublicViewSet):
         visibility.statements()  # not the joint words of an event a reader may not see
         .select_related("speaker", "speaker_organisation", "event")
         .defer("event__summary")
-        .prefetch_related(countries(), domains(), citations())
+        .prefetch_related(countries(), domains(), concerns(), citations())
     )
     serializer_class = serializers.StatementSerializer
 
@@ -224,3 +276,36 @@ class PositionViewSet(PublicViewSet):
     queryset = visibility.positions().select_related("official", "country", "organisation")
     queryset = queryset.prefetch_related(citations())
     serializer_class = serializers.PositionSerializer
+
+
+MEMBERSHIP_PARAMETERS = [
+    OpenApiParameter(
+        "country", str, pattern=f"^{ISO_CODE}$", description="The member state: ISO code, any case."
+    ),
+    OpenApiParameter(
+        "member_organisation", str, pattern=f"^{SLUG}$", description="The member organisation."
+    ),
+    OpenApiParameter(
+        "organisation",
+        str,
+        pattern=f"^{SLUG}$",
+        description="The organisation it is a membership of (`non-aligned-movement`).",
+    ),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=MEMBERSHIP_PARAMETERS))
+class MembershipViewSet(PublicViewSet):
+    """States' and organisations' memberships of organisations, over time."""
+
+    queryset = (
+        visibility.memberships()
+        .select_related("member_country", "member_organisation", "organisation")
+        .prefetch_related(citations())
+    )
+    serializer_class = serializers.MembershipSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MembershipFilter
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset) if self.action == "list" else queryset

@@ -11,11 +11,14 @@ LISTS = [
     "agreements",
     "statements",
     "positions",
+    "memberships",
+    "footnotes",
     "countries",
     "domains",
     "organisations",
     "officials",
     "sources",
+    "relationships",
 ]
 
 

@@ -10,14 +10,18 @@ draft's key. The drafts' own URLs must not exist.
 A published *joint* statement made at a draft event (no speaker: the event's parties said it
 together) is as hidden as the event, since without it the words are nobody's
 (``relations.visibility``).
+
+Footnotes are listed when a visible claim cites them: one cited only by a draft (here a draft
+membership's) is not listed and its excerpt never appears; one a draft shares with published
+claims is listed without the draft among the claims it backs.
 """
 
 import pytest
 
-from relations.models import Position, Statement, Status
-from sources.models import Source
+from relations.models import Country, Organisation, Position, Statement, Status
+from sources.models import Footnote, Source
 from tests.api.conftest import LISTS, path
-from tests.factories import StatementFactory
+from tests.factories import CitationFactory, MembershipFactory, StatementFactory
 from tests.test_no_drafts import MARKERS, SOURCE, make_drafts
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +37,11 @@ FILTERED_EVENTS = [
     "from=June 2010",
     f"q={MARKERS['event']}",
     f"q={MARKERS['statement']}",
+]
+FILTERED_MEMBERSHIPS = [
+    "country=by",
+    "organisation=non-aligned-movement",
+    "country=by&organisation=non-aligned-movement",
 ]
 
 
@@ -74,6 +83,35 @@ def joint_statement_at(event) -> Statement:
     return joint
 
 
+MEMBERSHIP = "QXDRAFTMEMBERSHIPMARKER"
+FOOTNOTE = "QXDRAFTONLYFOOTNOTEMARKER"
+SHARED_NOTE = "note 4"  # the seed's footnote that published claims cite too
+
+
+def draft_membership(status) -> tuple:
+    """A draft membership, cited by a footnote no published claim cites, and by one that
+    published claims cite too."""
+    membership = MembershipFactory(
+        slug="draft-membership",
+        status=status,
+        role=f"{MEMBERSHIP} observer",
+        member_country=Country.objects.get(code="BY"),
+        organisation=Organisation.objects.get(slug="non-aligned-movement"),
+        start="as early as 1998",
+        citations=0,
+    )
+    only = CitationFactory(
+        membership=membership,
+        source=Source.objects.get(slug=SOURCE),
+        locator="draft only",
+        excerpt=f"{FOOTNOTE} Belarus joined as an observer.",
+        note=f"{FOOTNOTE} the analyst's note",
+    ).footnote
+    shared = Footnote.objects.get(source__slug=SOURCE, locator=SHARED_NOTE)
+    CitationFactory(membership=membership, footnote=shared, note=f"{MEMBERSHIP} note")
+    return membership, only, shared
+
+
 def draft_keys(event, agreement) -> list[str]:
     statement = Statement.objects.get(quote__contains=MARKERS["statement"])
     position = Position.objects.get(title__contains=MARKERS["position"])
@@ -84,30 +122,39 @@ def draft_keys(event, agreement) -> list[str]:
 def test_no_resource_dossier_or_change_shows_a_draft(client, seed, status):
     event, agreement = make_drafts(status)
     joint = joint_statement_at(event)  # published, but nobody's words without the event
-    keys = [*draft_keys(event, agreement), joint.slug]
+    membership, only, shared = draft_membership(status)
+    keys = [*draft_keys(event, agreement), joint.slug, membership.slug, only.slug]
     urls = [f"/api/{name}/?per_page=100" for name in LISTS]
     urls += [f"/api/events/?{query}" for query in FILTERED_EVENTS]
+    urls += [f"/api/memberships/?{query}" for query in FILTERED_MEMBERSHIPS]
+    urls += [f"/api/footnotes/{shared.slug}/"]
     urls += ["/api/relations/", "/api/relations/by-ir/?as_of=2011"]
     urls += ["/api/changes/?since=2000-01-01", "/api/changes/?since=2000-01-01&per_page=3"]
     bodies = [body for url in urls for body in read_all(client, url)]
     assert len(bodies) > 100
     for body in bodies:
         text = body.lower()
-        for kind, marker in {**MARKERS, "joint statement": JOINT}.items():
+        markers = {**MARKERS, "joint statement": JOINT, "membership": MEMBERSHIP, "fn": FOOTNOTE}
+        for kind, marker in markers.items():
             assert marker.lower() not in text, f"the draft {kind} shows: {body[:300]}"
         for key in keys:
             assert f'"{key}"' not in text and f"/{key}/" not in text, f"{key} shows: {body[:300]}"
     kinds = ["events", "agreements", "statements", "positions", "statements"]
+    kinds += ["memberships", "footnotes"]
     for name, key in zip(kinds, keys, strict=True):
         assert client.get(f"/api/{name}/{key}/").status_code == 404, name
+    # The shared footnote is listed, for its published claims only.
+    backed = client.get(f"/api/footnotes/{shared.slug}/").json()["claims"]
+    assert backed and "membership" not in {claim["kind"] for claim in backed}
 
 
 def test_the_search_above_would_find_them_once_published(client, seed):
     """The test above is not passing because nothing it reads could show a draft."""
     event, agreement = make_drafts(Status.DRAFT)
     joint = joint_statement_at(event)
+    membership, only, shared = draft_membership(Status.DRAFT)
     keys = [*draft_keys(event, agreement), joint.slug]
-    for claim in (event, agreement, *Statement.objects.filter(slug=keys[2])):
+    for claim in (event, agreement, membership, *Statement.objects.filter(slug=keys[2])):
         claim.status = Status.PUBLISHED
         claim.save()
     found = client.get(f"/api/events/?q={MARKERS['event']}").json()["results"]
@@ -120,6 +167,13 @@ def test_the_search_above_would_find_them_once_published(client, seed):
     shown = client.get(f"/api/statements/{joint.slug}/").json()
     assert shown["event"]["slug"] == event.slug
     assert JOINT in shown["citations"][0]["locator"]
+    # The membership, its own footnote (excerpt and all), and its place on the shared one.
+    members = client.get("/api/memberships/?country=by").json()["results"]
+    assert membership.slug in [m["slug"] for m in members]
+    footnotes = client.get("/api/footnotes/?per_page=100").content.decode()
+    assert only.slug in footnotes and FOOTNOTE in footnotes
+    backed = client.get(f"/api/footnotes/{shared.slug}/").json()["claims"]
+    assert ("membership", membership.slug) in {(c["kind"], c["slug"]) for c in backed}
 
 
 def test_published_words_said_at_a_draft_event_show_without_it(client, seed, api_get):

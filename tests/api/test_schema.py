@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 40  # per operation; ~20 operations
+EXAMPLES = 40  # per operation; ~26 operations
 
 
 # Generating the schema reads no data, so it can be loaded while tests are collected.
@@ -75,6 +75,17 @@ def test_schema_is_served(client):
     events = {p["name"] for p in schema["paths"]["/api/events/"]["get"]["parameters"]}
     assert {"q", "domain", "from", "to", "country", "official", "organisation"} <= events
     assert {"agreement_kind", "order", "cursor", "per_page"} <= events
+    for name in ("memberships", "footnotes", "relationships"):
+        assert {f"/api/{name}/", f"/api/{name}/{{slug}}/"} <= set(schema["paths"]), name
+    memberships = schema["paths"]["/api/memberships/"]["get"]
+    assert {"country", "organisation", "member_organisation"} <= {
+        p["name"] for p in memberships["parameters"]
+    }
+    assert "400" in memberships["responses"]  # an unknown key
+    pair = schema["paths"]["/api/relationships/{slug}/"]["get"]["parameters"]
+    assert [p["schema"]["pattern"] for p in pair if p["in"] == "path"] == [
+        "^[a-zA-Z]{2}(?:[a-zA-Z]{2})?-[a-zA-Z]{2}(?:[a-zA-Z]{2})?$"
+    ]
 
 
 def test_docs_load_their_scripts_from_this_site(client):
