@@ -14,8 +14,10 @@ from django.core.management import call_command
 from django.core.serializers.base import DeserializationError
 from django.db import IntegrityError, connection
 
+from core.dates import parse_fuzzy_date
+from exchange.load import import_kb
 from relations.models import Event, Position
-from sources.models import Source
+from sources.models import Footnote, Source
 
 # Plain `django_db`: loaddata runs in its own savepoint, so "nothing written" is observable
 # inside the test transaction (a transactional test would flush the migrated countries).
@@ -24,19 +26,31 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 ROOT = Path(settings.BASE_DIR)
 DUMP_MODELS = [
     "sources.source",
+    "sources.footnote",
     "relations.domain",
     "relations.organisation",
     "relations.official",
+    "relations.relationship",
     "relations.position",
+    "relations.membership",
     "relations.agreement",
     "relations.event",
     "relations.statement",
     "relations.citation",
 ]
+SEED = ROOT / "fixtures" / "belarus-iran-2010.json"
 
 SOURCE = {
     "model": "sources.source",
     "fields": {"slug": "bad-fixture-source", "title": "A report", "published": ""},
+}
+FOOTNOTE = {
+    "model": "sources.footnote",
+    "fields": {
+        "slug": "bad-fixture-source-note-1",
+        "source": ["bad-fixture-source"],
+        "locator": "note 1",
+    },
 }
 
 
@@ -62,18 +76,20 @@ def load(tmp_path, records):
 
 
 def nothing_written():
-    return not Source.objects.filter(slug="bad-fixture-source").exists() and not (
-        Event.objects.filter(slug="bad-fixture-event").exists()
+    return not (
+        Source.objects.filter(slug="bad-fixture-source").exists()
+        or Footnote.objects.filter(slug="bad-fixture-source-note-1").exists()
+        or Event.objects.filter(slug="bad-fixture-event").exists()
     )
 
 
 def test_citation_with_no_claim_is_refused_whole(tmp_path):
     citation = {
         "model": "relations.citation",
-        "fields": {"source": ["bad-fixture-source"], "locator": "note 1"},
+        "fields": {"footnote": ["bad-fixture-source-note-1"]},
     }
     with pytest.raises(IntegrityError, match="citation_exactly_one_claim"):
-        load(tmp_path, [SOURCE, event(), citation])
+        load(tmp_path, [SOURCE, FOOTNOTE, event(), citation])
     assert nothing_written()
 
 
@@ -85,13 +101,13 @@ def test_citation_with_two_claims_is_refused_whole(tmp_path):
     citation = {
         "model": "relations.citation",
         "fields": {
-            "source": ["bad-fixture-source"],
+            "footnote": ["bad-fixture-source-note-1"],
             "event": ["bad-fixture-event"],
             "agreement": ["bad-fixture-agreement"],
         },
     }
     with pytest.raises(IntegrityError, match="citation_exactly_one_claim"):
-        load(tmp_path, [SOURCE, event(), agreement, citation])
+        load(tmp_path, [SOURCE, FOOTNOTE, event(), agreement, citation])
     assert nothing_written()
 
 
@@ -180,4 +196,47 @@ def test_seed_means_the_same_on_postgresql_and_sqlite(tmp_path):
     on_sqlite = {(r["model"], json.dumps(r["fields"], sort_keys=True)) for r in json.loads(dumped)}
 
     assert on_postgresql == on_sqlite
-    assert len(on_postgresql) == 68
+    assert len(on_postgresql) == 87
+
+
+# --- The seed file itself ----------------------------------------------------------------------
+def seed_records() -> list[dict]:
+    return json.loads(SEED.read_text(encoding="utf-8"))
+
+
+def test_the_seed_is_stock_json_with_natural_keys_one_record_per_line():
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "[" and lines[-1] == "]"
+    records = [json.loads(line.removesuffix(",")) for line in lines[1:-1]]
+    assert records == seed_records()
+    assert all(set(r) == {"model", "fields"} for r in records)  # no pk: natural keys only
+
+
+def test_the_seeds_date_bounds_are_what_the_parser_reads():
+    """Bounds stored beside each fuzzy date are core.dates' reading of its text, so loaddata
+    (which writes them as given) and import_kb (which derives them) load the same rows."""
+    checked = 0
+    for record in seed_records():
+        fields = record["fields"]
+        for name in [n.removesuffix("_precision") for n in fields if n.endswith("_precision")]:
+            text = fields[name]
+            stored = (fields[f"{name}_lower"], fields[f"{name}_upper"], fields[f"{name}_precision"])
+            if not text:
+                assert stored == (None, None, ""), (record["model"], name)
+                continue
+            date = parse_fuzzy_date(text)
+            meant = (date.lower.isoformat(), date.upper.isoformat(), str(date.precision))
+            assert stored == meant, (record["model"], fields.get("slug"), name, text)
+            checked += 1
+    assert checked == 20  # the source's date and those of 19 claims
+
+
+def test_import_kb_loads_the_seed_file_as_loaddata_does():
+    report = import_kb(SEED)
+    assert report.ok and report.loaded, "\n".join(report.lines())
+    assert not report.conflicts, "\n".join(report.lines())
+    imported = dump()
+    # What stock loaddata makes of the same file, over it: nothing changes.
+    call_command("loaddata", "belarus-iran-2010", verbosity=0)
+    assert dump() == imported
+    assert len(imported) == len(seed_records()) == 87

@@ -19,7 +19,7 @@ import pytest
 from core.dates import parse_fuzzy_date
 from relations import presentation
 from relations.models import Agreement, Citation, Country, Domain, Event, Status
-from sources.models import Source
+from sources.models import Footnote, Source
 
 
 # --- The decisions ------------------------------------------------------------------------------
@@ -34,6 +34,11 @@ from sources.models import Source
         ("c. 2008", "c. 2008", ""),  # approximate: 2008 would say more than the source
         ("2009-05/2010-07", "May 2009 – July 2010", ""),  # a span: no single value fits
         ("until July 2010", "until July 2010", ""),  # open
+        ("as early as 1998", "as early as 1998", ""),  # any time up to the end of 1998
+        ("by 2010-07", "by July 2010", ""),
+        ("after May 2009", "after May 2009", ""),
+        ("after May 2009, by 2010-07-06", "after May 2009, by 6 July 2010", ""),  # both bounded
+        ("in recent years, as of 6 July 2010", "in recent years, as of 6 July 2010", ""),
     ],
 )
 def test_a_date_is_never_shown_more_precisely_than_its_source(text, reading, machine):
@@ -51,6 +56,22 @@ def test_an_unreadable_stored_date_is_shown_as_typed_and_claims_nothing():
 def test_bounds_say_what_an_imprecise_date_can_mean():
     assert presentation.when("late June 2010").bounds == "between 21 June 2010 and 30 June 2010"
     assert presentation.when("2010-06-21").bounds == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "bounds"),
+    [
+        ("by 2005", "at any time up to 31 December 2005"),
+        ("before 2009", "at any time up to 31 December 2008"),
+        ("after May 2009", "at any time after 31 May 2009"),
+        ("no earlier than 2007", "at any time after 31 December 2006"),
+        ("since 2007", "at any time from 1 January 2007"),  # a span, not one time
+        ("after May 2009, by 6 July 2010", "between 1 June 2009 and 6 July 2010"),
+        ("in recent years, as of July 2010", "at any time up to 31 July 2010"),
+    ],
+)
+def test_bounds_of_a_time_known_on_one_side_or_both(text, bounds):
+    assert presentation.when(text).bounds == bounds
 
 
 @pytest.mark.parametrize(
@@ -85,6 +106,7 @@ def test_organisations_take_the_article_english_gives_them():
 def record(db):
     by, ir = Country.objects.get(code="BY"), Country.objects.get(code="IR")
     source = Source.objects.create(slug="one-source", title="One source", published="2010")
+    footnote = Footnote.objects.create(source=source, locator="p. 1")
     agreement = Agreement.objects.create(
         slug="big-loan",
         title="A big loan",
@@ -103,7 +125,7 @@ def record(db):
     event.domains.set([Domain.objects.get(slug="economic")])
     event.agreements.set([agreement])
     for claim in (agreement, event):
-        Citation.objects.create(source=source, locator="p. 1", **{claim._meta.model_name: claim})
+        Citation.objects.create(footnote=footnote, **{claim._meta.model_name: claim})
     return event, agreement
 
 
