@@ -50,7 +50,7 @@ from core.models import KnowledgeBaseVersion  # noqa: E402
 from reader.dossiers import build  # noqa: E402
 from relations import visibility  # noqa: E402
 from relations.footnotes import Footnotes  # noqa: E402
-from relations.models import Country, Domain, Event  # noqa: E402
+from relations.models import Country, Domain, Event, Relationship  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", 5))
 STOCK_RUNS = int(os.environ.get("BENCH_STOCK_RUNS", RUNS))
@@ -76,19 +76,25 @@ STOCK_DOSSIER = engines["django"].from_string(
 
 
 def stock_dossier(request, first, second):
-    """The pair's dossier as a first attempt writes it: every claim, each asked for its
-    domains, participants and citations as the page needs them."""
+    """The pair's dossier as a first attempt writes it: every claim (those both states took
+    part in, and those that concern the pair), each asked for its domains, participants and
+    citations as the page needs them."""
     a = get_object_or_404(Country, code=first)
     b = get_object_or_404(Country, code=second)
-    pair_events = visibility.events().involving(a, b)
+    pair = Relationship.slug_for(a, b)
+    pair_events = (
+        visibility.events().involving(a, b) | visibility.events().filter(concerns__slug=pair)
+    ).distinct()
     agreements = (
         visibility.agreements().filter(countries=a).filter(countries=b)
         | visibility.agreements().filter(organisations__country=a).filter(organisations__country=b)
         | visibility.agreements().filter(events__in=pair_events)
+        | visibility.agreements().filter(concerns__slug=pair)
     ).distinct()
     statements = (
         visibility.statements().filter(countries=a).filter(countries=b)
         | visibility.statements().filter(event__in=pair_events)
+        | visibility.statements().filter(concerns__slug=pair)
     ).distinct()
     domains = list(Domain.objects.all())
     by_domain = {domain.pk: [] for domain in domains}

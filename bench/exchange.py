@@ -39,8 +39,9 @@ SCRATCH = os.environ.get("BENCH_SCRATCH", "relata_ex_bench")
 SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
 WORK = Path(os.environ.get("BENCH_DIR", tempfile.gettempdir())) / "relata-bench-exchange"
 DUMP_MODELS = [
-    "sources.source", "relations.country", "relations.domain", "relations.organisation",
-    "relations.official", "relations.position", "relations.agreement", "relations.event",
+    "sources.source", "sources.footnote", "relations.country", "relations.domain",
+    "relations.relationship", "relations.organisation", "relations.official",
+    "relations.position", "relations.membership", "relations.agreement", "relations.event",
     "relations.statement", "relations.citation",
 ]  # fmt: skip
 # Runs manage.py, then reports its own peak RSS (kB) on stderr: VmHWM, since Linux carries

@@ -67,7 +67,7 @@ STOCK_TEMPLATE = engines["django"].from_string(
 {% endfor %}</p>
 <p>{{ event.summary }}</p>
 {% for citation in event.citations.all %}
-<sup>{{ citation.source.title }}, {{ citation.locator }}</sup>
+<sup>{{ citation.footnote.source.title }}, {{ citation.footnote.locator }}</sup>
 {% endfor %}
 </li>{% endfor %}</ol>
 {% if page_obj.has_previous %}

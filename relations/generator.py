@@ -1,9 +1,12 @@
 """A synthetic knowledge base at any scale, for measuring features at 10^6 events.
 
 ``manage.py generate_kb`` is a thin wrapper around :func:`generate`. The content imitates what
-analysts enter: every current country, organisations and officials with their posts, events
-between states skewed toward a few busy relationships, agreements, statements, sources and the
-citations that tie claims to sources, with fuzzy dates at mixed precision.
+analysts enter: every current country, organisations and officials with their posts, the
+members of intergovernmental organisations, events between states skewed toward a few busy
+relationships (some concerning another pair's relations), agreements, statements (quotes, some
+in two fragments, and paraphrases), sources with their numbered footnotes, and the citations
+that tie claims to footnotes, with fuzzy dates at mixed precision, "by 2005" and "after May
+2009" among them.
 
 Shape: :class:`KnowledgeBaseGenerator` turns ``(events, seed)`` into a stream of
 ``(table, rows)`` batches, one chunk of events at a time, so memory stays flat however many
@@ -21,7 +24,17 @@ Rules the content keeps:
 * Every fuzzy date's text is generated first and then read with ``parse_fuzzy_date``; the
   stored bounds and precision are the parser's, so they agree with the text by construction.
 * Ids of rows that other rows refer to are reserved up front (from the sequences on
-  PostgreSQL), so M2M and citation rows can name their event without a round trip.
+  PostgreSQL), so M2M and citation rows can name their event without a round trip. Footnotes
+  and relationships are made as claims need them: a block as large as they could need is
+  reserved, and what is left of it given back at the end (:func:`_release`).
+* A source's footnotes are numbered in the order claims first cite them ("note 1", "note 2"...,
+  or "para. 1"... as the source's style has it), and a claim's ``sequence`` is its rank among
+  the claims of its first source: same-date claims of one source keep the source's order. About
+  a quarter of footnotes back several claims: an event and the statement made or the agreement
+  signed there, the post of an official the event names, two events one note reports, the
+  founding members of an organisation.
+* Relationship records (``by-ir``) belong to the pair, not to a seed: existing ones are reused,
+  missing ones made, and neither is deleted with a seed's rows (they hold no generated text).
 
 Busiest relationships: country pairs are drawn with a Zipf-like law over a ranking that starts
 with :data:`HEADLINE_PAIRS`, so Belarus–Iran is the busiest pair (about 5 % of events, ~50,000
@@ -36,6 +49,7 @@ import json
 import queue
 import threading
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,17 +62,20 @@ from django.db.migrations.executor import MigrationExecutor
 from core.cache import bump
 from core.dates import MONTH_NAMES, parse_fuzzy_date
 from relations.models import (
+    CLAIM_FIELDS,
     Agreement,
     Citation,
     Country,
     Domain,
     Event,
+    Membership,
     Official,
     Organisation,
     Position,
+    Relationship,
     Statement,
 )
-from sources.models import Source
+from sources.models import Footnote, Source
 
 # --- Scale and shape ------------------------------------------------------------------------
 FIRST_DAY = datetime.date(1990, 1, 1)
@@ -71,6 +88,19 @@ PUBLISHED_SHARE = 0.9
 AGREEMENT_EVERY = 20  # one event in 20 is the signing of an agreement
 STATEMENT_EVERY = 10  # one event in 10 comes with a statement (said there or about then)
 DEFAULT_BATCH_SIZE = 10_000
+# Shares of the model's newer shapes.
+CONCERNS_SHARE = 0.05  # events that concern a relationship beyond their participants'
+CONCERNED_PAIRS = 300  # ...drawn from the busiest pairs, so the Relationship rows stay few
+BOUNDED_DATE_SHARE = 0.04  # events dated "by 2005", "after May 2009", "in recent years, as of"
+PARAPHRASE_SHARE = 0.3  # statements reported in indirect speech
+FRAGMENTS_SHARE = 0.1  # quotes given in two fragments
+UNDATED_SHARE = 0.15  # statements on their own, dated "by" their source's date
+ACCORDING_TO_SHARE = 0.05  # events the source attributes to a body or an official
+# How footnotes come to back several claims.
+SHARED_WITH_STATEMENT = 0.7  # a statement made at an event rests on the event's note
+SHARED_WITH_AGREEMENT = 0.8  # so does the agreement signed there
+POST_STATED = 0.6  # an event naming an official states the post they held
+NOTE_REUSED = 0.15  # an event's citation is a note already made for another event
 
 
 def _every(n: int, every: int, offset: int) -> int:
@@ -115,7 +145,7 @@ STATEMENT_OFFSET = 3
 
 
 # --- Tables ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per table: hashed by identity, which is cheap
 class Table:
     """A table the generator fills: its model and the attnames of a row, in order."""
 
@@ -139,11 +169,16 @@ class Table:
 
 _STAMPS = ("id", "created", "updated", "slug")
 _FUZZY = ("date", "date_lower", "date_upper", "date_precision")
+_SPAN = (
+    "start", "start_lower", "start_upper", "start_precision",
+    "end", "end_lower", "end_upper", "end_precision",
+)  # fmt: skip
+_ACCORDING_TO = ("according_to_id", "according_to_official_id")
 
 ORGANISATION = Table(
     Organisation,
-    (*_STAMPS, "name", "short_name", "kind", "country_id", "parent_id", "aliases",
-     "description", "website"),
+    (*_STAMPS, "name", "short_name", "kind", "country_id", "location_id", "unnamed",
+     "parent_id", "aliases", "description", "website"),
     frozenset({"aliases"}),
     "org",
 )  # fmt: skip
@@ -153,10 +188,15 @@ OFFICIAL = Table(
 )  # fmt: skip
 POSITION = Table(
     Position,
-    (*_STAMPS, "status", "official_id", "title", "country_id", "organisation_id",
-     "start", "start_lower", "start_upper", "start_precision",
-     "end", "end_lower", "end_upper", "end_precision"),
+    (*_STAMPS, "status", "sequence", "official_id", "title", "country_id", "organisation_id",
+     *_SPAN),
     slug_kind="pos",
+)  # fmt: skip
+MEMBERSHIP = Table(
+    Membership,
+    (*_STAMPS, "status", "sequence", "member_country_id", "member_organisation_id",
+     "organisation_id", "role", *_SPAN),
+    slug_kind="mem",
 )  # fmt: skip
 SOURCE = Table(
     Source,
@@ -164,28 +204,35 @@ SOURCE = Table(
      "published_upper", "published_precision", "accessed", "archive_url", "language", "notes"),
     slug_kind="src",
 )  # fmt: skip
+# A footnote's slug is its source's and the locator's, as Footnote.make_slug has it, so it
+# shares the source's prefix ("g1-src-000042-note-3").
+FOOTNOTE = Table(Footnote, (*_STAMPS, "source_id", "locator", "excerpt"), slug_kind="src")
+RELATIONSHIP = Table(
+    Relationship, (*_STAMPS, "first_id", "second_id", "introduction", "sections"),
+    frozenset({"sections"}),
+)  # fmt: skip
 AGREEMENT = Table(
     Agreement,
-    (*_STAMPS, "status", "title", "kind", "stage", "purpose", *_FUZZY, "value_amount",
-     "value_currency"),
+    (*_STAMPS, "status", "sequence", "title", "kind", "stage", "purpose", *_FUZZY,
+     "value_amount", "value_currency", *_ACCORDING_TO),
     slug_kind="agr",
 )  # fmt: skip
-EVENT = Table(Event, (*_STAMPS, "status", "title", "summary", *_FUZZY, "place"), slug_kind="ev")
+EVENT = Table(
+    Event,
+    (*_STAMPS, "status", "sequence", "title", "summary", *_FUZZY, "place", *_ACCORDING_TO),
+    slug_kind="ev",
+)  # fmt: skip
 STATEMENT = Table(
     Statement,
-    (*_STAMPS, "status", "quote", "speaker_id", "speaker_organisation_id", "context", *_FUZZY,
-     "event_id", "language"),
+    (*_STAMPS, "status", "sequence", "form", "quote", "verb", "speaker_id",
+     "speaker_organisation_id", "context", *_FUZZY, "event_id", "language"),
     slug_kind="st",
 )  # fmt: skip
-# Citation ids are left to the database: nothing refers to a citation. Timestamps only if the
-# model has them (citations became Timestamped along with the edit history).
-CITATIONS_STAMPED = {"created", "updated"} <= {f.name for f in Citation._meta.concrete_fields}
+# Citation ids are left to the database: nothing refers to a citation.
 CITATION = Table(
     Citation,
-    ("created", "updated") * CITATIONS_STAMPED
-    + ("source_id", "locator", "excerpt", "note", "event_id", "agreement_id", "statement_id",
-       "position_id"),
-)  # fmt: skip
+    ("created", "updated", "footnote_id", "note", *(f"{claim}_id" for claim in CLAIM_FIELDS)),
+)
 
 
 def _through(m2m: models.ManyToManyField | object, left: str, right: str) -> Table:
@@ -202,6 +249,9 @@ AGREEMENT_ORGANISATIONS = _through(Agreement.organisations, "agreement_id", "org
 AGREEMENT_DOMAINS = _through(Agreement.domains, "agreement_id", "domain_id")
 STATEMENT_COUNTRIES = _through(Statement.countries, "statement_id", "country_id")
 STATEMENT_DOMAINS = _through(Statement.domains, "statement_id", "domain_id")
+EVENT_CONCERNS = _through(Event.concerns, "event_id", "relationship_id")
+AGREEMENT_CONCERNS = _through(Agreement.concerns, "agreement_id", "relationship_id")
+STATEMENT_CONCERNS = _through(Statement.concerns, "statement_id", "relationship_id")
 
 # Tables whose ids are reserved before generation, because other rows refer to them.
 # Link-table rows that go with a generated row, on either side (hand-made events may link to
@@ -215,15 +265,21 @@ LINKS_TO_GENERATED = (
     (AGREEMENT_ORGANISATIONS, "agreement", AGREEMENT),
     (AGREEMENT_ORGANISATIONS, "organisation", ORGANISATION),
     (STATEMENT_COUNTRIES, "statement", STATEMENT), (STATEMENT_DOMAINS, "statement", STATEMENT),
+    (EVENT_CONCERNS, "event", EVENT), (AGREEMENT_CONCERNS, "agreement", AGREEMENT),
+    (STATEMENT_CONCERNS, "statement", STATEMENT),
 )  # fmt: skip
-SLUGGED_TABLES = (ORGANISATION, OFFICIAL, POSITION, SOURCE, AGREEMENT, EVENT, STATEMENT)
+SLUGGED_TABLES = (
+    ORGANISATION, OFFICIAL, POSITION, MEMBERSHIP, SOURCE, FOOTNOTE, AGREEMENT, EVENT, STATEMENT,
+)  # fmt: skip
 # In the order a chunk is written, referenced tables first (foreign keys are checked
 # immediately on PostgreSQL, see CopySink).
 ALL_TABLES = (
-    ORGANISATION, OFFICIAL, SOURCE, POSITION, AGREEMENT, EVENT, STATEMENT,
+    ORGANISATION, OFFICIAL, SOURCE, RELATIONSHIP, POSITION, MEMBERSHIP, AGREEMENT, EVENT,
+    STATEMENT, FOOTNOTE,
     EVENT_DOMAINS, EVENT_COUNTRIES, EVENT_ORGANISATIONS, EVENT_OFFICIALS, EVENT_AGREEMENTS,
     AGREEMENT_COUNTRIES, AGREEMENT_ORGANISATIONS, AGREEMENT_DOMAINS,
-    STATEMENT_COUNTRIES, STATEMENT_DOMAINS, CITATION,
+    STATEMENT_COUNTRIES, STATEMENT_DOMAINS, EVENT_CONCERNS, AGREEMENT_CONCERNS,
+    STATEMENT_CONCERNS, CITATION,
 )  # fmt: skip
 
 
@@ -473,6 +529,18 @@ QUOTES = (
     "Our position on {issue} has not changed.",
     "There are problems with {topic}, and we discussed them openly.",
 )
+# Indirect speech: "<speaker> <verb> that <words>".
+PARAPHRASES = (
+    "{b} was a reliable partner of {a} and cooperation in {topic} would grow",
+    "the two sides had agreed to step up work on {topic} and {topic2}",
+    "{a} would not accept pressure from anyone on {topic}",
+    "sanctions would not stop the development of relations between {a} and {b}",
+    "the talks in {place} had been {adj} and results on {topic} were expected this year",
+    "{a} saw great potential in {topic}",
+    "the position of {a} on {issue} had not changed",
+    "there were problems with {topic}, which had been discussed openly",
+)
+REPORTING_VERBS = ("said", "added", "stated", "announced", "noted", "stressed", "claimed")
 CONTEXTS = (
     "at a joint press conference in {place}", "in a press release", "in an interview with {outlet}",
     "in a speech in {place}", "at a briefing", "after talks with officials from {b}",
@@ -500,7 +568,9 @@ OUTLETS = (  # (name, language, domain): invented, so no real outlet is misquote
     ("Huanqiu Foreign Affairs Weekly", "zh", "hfaw.example.org"),
     ("Ministry Press Service Digest", "en", "pressdigest.example.com"),
 )
-LOCATORS = ("para. {n}", "p. {n}", "section {n}", "note {n}")
+# A source's style of locators, and each one's part of the footnote's slug.
+LOCATORS = (("note ", "note-"), ("para. ", "para-"), ("p. ", "p-"), ("section ", "section-"))
+MEMBERSHIP_ROLES = (("member", 80), ("observer", 10), ("associate member", 6), ("partner", 4))
 FIRST_NAMES = (
     "Alexander", "Viktor", "Sergei", "Olga", "Natalia", "Mahmoud", "Ali", "Hassan", "Maryam",
     "Fatemeh", "Reza", "John", "Mary", "Robert", "Linda", "Wei", "Li", "Jing", "Hiroshi",
@@ -527,6 +597,8 @@ ORGANISATION_TEMPLATES = (
     ("Government of {the_c}", "government", None, "gov"),
     ("Ministry of Foreign Affairs of {the_c}", "government", "gov", "mfa"),
     ("Central Bank of {the_c}", "central-bank", None, "bank"),
+    # A body the sources describe but do not name, based in another country.
+    ("a state-owned bank of {the_c} abroad", "state-company", None, "abroad"),
     ("Ministry of Energy of {the_c}", "government", "gov", "energy"),
     ("Ministry of Economy of {the_c}", "government", "gov", "economy"),
     ("Parliament of {the_c}", "legislature", None, "parl"),
@@ -634,6 +706,26 @@ class _Country:
     by_key: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """What an agreement signed or a statement made at an event takes from it."""
+
+    event: int
+    base: int  # the index of the source published at the event's date
+    date: tuple
+    note: int  # the event's first footnote...
+    source: int  # ...and the index of its source
+    concerns: int | None  # a relationship the event concerns
+
+
+# A citation row's claim columns around the one set: (columns before, columns after).
+_CLAIM_PADDING = {
+    name: ((None,) * i, (None,) * (len(CLAIM_FIELDS) - i - 1))
+    for i, name in enumerate(CLAIM_FIELDS)
+}
+_from_timestamp = datetime.datetime.fromtimestamp
+
+
 class KnowledgeBaseGenerator:
     """Turns (events, seed) into batches of rows, table by table, chunk by chunk.
 
@@ -649,9 +741,12 @@ class KnowledgeBaseGenerator:
         seed: int,
         countries: Sequence[tuple[int, str, str]],
         domains: Sequence[tuple[int, str]],
+        relationships: dict[str, int] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         self.plan = Plan(events)
+        # Relationship records by slug ("by-ir"): those in the database, then those made here.
+        self.relationships = dict(relationships or {})
         self.seed = seed
         self.batch_size = batch_size
         self.rng = Random(seed)
@@ -671,6 +766,7 @@ class KnowledgeBaseGenerator:
         self._epoch = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(
             seconds=int(self.rng.random() * 365 * 86400)
         )
+        self._epoch_seconds = int(self._epoch.timestamp())
         self._clock = 0
 
     # -- small helpers ------------------------------------------------------------------
@@ -681,10 +777,12 @@ class KnowledgeBaseGenerator:
         """created and updated: rows arrive a few seconds apart; some were edited later."""
         r = self.rng.random
         self._clock += 1 + int(r() * 4)
-        created = self._epoch + datetime.timedelta(seconds=self._clock)
+        # From POSIX seconds: twice as fast as adding timedeltas, at a few rows an event.
+        seconds = self._epoch_seconds + self._clock
+        created = _from_timestamp(seconds, datetime.UTC)
         if r() < 0.7:
             return created, created
-        return created, created + datetime.timedelta(seconds=int(r() * 200 * 86400))
+        return created, _from_timestamp(seconds + int(r() * 200 * 86400), datetime.UTC)
 
     def _fuzzy(self, text: str) -> tuple[str, datetime.date, datetime.date, str]:
         """The text with the bounds and precision the parser reads from it (memoised)."""
@@ -714,6 +812,9 @@ class KnowledgeBaseGenerator:
     def _date_text(self, d: datetime.date) -> str:
         """An event's date at mixed precision, as analysts type them."""
         r = self.rng.random()
+        if r < BOUNDED_DATE_SHARE:
+            return self._bounded_text(d)
+        r = self.rng.random()
         if r < 0.55:
             return self._day_text(d)
         if r < 0.72:
@@ -739,6 +840,39 @@ class KnowledgeBaseGenerator:
             return f"since {d.year}"
         return f"since {_MONTHS[d.month - 1]} {d.year}"
 
+    def _bounded_text(self, d: datetime.date) -> str:
+        """A time the source bounds on one side or both, and that includes ``d``: "by 2005",
+        "as early as 1998", "after May 2009", "after May 2009, by 6 July 2010", "in recent
+        years, as of 6 July 2010" (the forms core.dates reads; the parser gives the bounds)."""
+        r = self.rng.random()
+        if r < 0.3:
+            return f"by {self._day_text(d) if r < 0.15 else self._month_text(d)}"
+        if r < 0.45:
+            return f"as early as {d.year}"
+        month_before = d.replace(day=1) - datetime.timedelta(days=1)
+        after = f"after {_MONTHS[month_before.month - 1]} {month_before.year}"
+        if r < 0.65:
+            return after
+        if r < 0.85:  # by a day up to two months later, as a source's date
+            by = min(LAST_DAY.toordinal(), d.toordinal() + int(self.rng.random() * 60))
+            return f"{after}, by {self._day_text(datetime.date.fromordinal(by))}"
+        return f"in recent years, as of {self._day_text(d)}"
+
+    def _joined_text(self, d: datetime.date) -> str:
+        """When a member joined: mostly a year, or a latest-possible date ("as early as")."""
+        r = self.rng.random()
+        if r < 0.35:
+            return str(d.year)
+        if r < 0.55:
+            return self._month_text(d)
+        if r < 0.75:
+            return self._day_text(d)
+        if r < 0.85:
+            return f"as early as {d.year}"
+        if r < 0.95:
+            return f"by {self._month_text(d) if r < 0.9 else d.year}"
+        return f"c. {d.year}"
+
     def _precise_text(self, d: datetime.date) -> str:
         """A signing or publication date: mostly a day, sometimes a month or a year."""
         r = self.rng.random()
@@ -752,6 +886,11 @@ class KnowledgeBaseGenerator:
     def _day_at(u: float) -> datetime.date:
         # More events in recent years, as in real news coverage (density grows like x^0.25).
         return datetime.date.fromordinal(_FIRST_ORDINAL + int(_SPAN_DAYS * u**0.8))
+
+    def _source_near(self, day: int) -> int:
+        """The index of the source published about ``day`` (an ordinal): _day_at inverted."""
+        u = max(0.0, min(1.0, (day - _FIRST_ORDINAL) / _SPAN_DAYS)) ** 1.25
+        return min(self.plan.sources - 1, int(u * self.plan.sources))
 
     def _pick(self, cumulative: list[float]) -> int:
         return bisect.bisect(cumulative, self.rng.random() * cumulative[-1])
@@ -772,15 +911,32 @@ class KnowledgeBaseGenerator:
         ):
             self.first_id[table] = reserve(table, count) if count else 0
         self._organisation_rows = self._build_organisations()
-        self._official_rows, positions = self._build_officials()
-        self.first_id[POSITION] = reserve(POSITION, len(positions)) if positions else 0
-        self._position_rows = [
-            (self.first_id[POSITION] + i, *stamps, self.slug(POSITION, i + 1), *rest)
-            for i, (stamps, rest) in enumerate(positions)
-        ]
+        self._official_rows, self._positions = self._build_officials()
+        self._memberships = self._build_memberships()
+        # Blocks for rows made as claims need them: as many as could be needed (see _release).
+        self.reserved = {
+            POSITION: len(self._positions),
+            MEMBERSHIP: len(self._memberships),
+            RELATIONSHIP: min(CONCERNED_PAIRS, len(self.pairs)),
+            FOOTNOTE: len(self._positions) + len(self._memberships) + 3 * plan.events
+            + 2 * plan.agreements + plan.statements,
+        }  # fmt: skip
+        for table, count in self.reserved.items():
+            self.first_id[table] = reserve(table, count) if count else 0
+        # The next ids of the rows made as claims need them.
+        self._footnote_id = self.first_id[FOOTNOTE]
+        self._relationship_id = self.first_id[RELATIONSHIP]
+        concerned = self.pairs[: self.reserved[RELATIONSHIP]]
+        self._concerned = concerned
+        self._concerned_weights = self.pair_weights[: len(concerned)]
         self._domain_weights = _cumulative(
             [DOMAIN_WEIGHTS.get(slug, 1) for _, slug in self.domains]
         )
+        # Per source (by index): footnotes made, claims citing it first (the claims' order in
+        # it), its latest footnote's id (0: none yet).
+        self._notes_in = array("I", bytes(4 * plan.sources))
+        self._claims_in = array("I", bytes(4 * plan.sources))
+        self._last_note = array("Q", bytes(8 * plan.sources))
 
     def _rank_countries(self) -> None:
         """Order countries by prominence and country pairs by how busy they are."""
@@ -816,6 +972,11 @@ class KnowledgeBaseGenerator:
         # Zipf-Mandelbrot: the pair ranked k gets weight 1/(k+1).
         self.pair_weights = _cumulative([1.0 / (k + 1) for k in range(1, len(self.pairs) + 1)])
 
+    def made(self, table: Table) -> int:
+        """How many footnote or relationship rows were made from their reserved block."""
+        next_id = self._footnote_id if table is FOOTNOTE else self._relationship_id
+        return next_id - self.first_id[table]
+
     def busiest_pairs(self, count: int = 5) -> list[tuple[str, str, float]]:
         """The pairs drawn most often, with their expected share of events."""
         total = self.pair_weights[-1]
@@ -834,11 +995,14 @@ class KnowledgeBaseGenerator:
             number = len(rows) + 1
             slug = self.slug(ORGANISATION, number)
             org = _Org(first + len(rows), country.id if country else None, kind, key)
-            short = _initials(name)
+            unnamed = key == "abroad"  # described, not named: no acronym, no website
+            location = self._abroad(country).id if unnamed else None
+            short = "" if unnamed else _initials(name)
             aliases = [short] if short and rng.random() < 0.5 else []
+            website = "" if unnamed else f"https://{slug}.example.org/"
             rows.append(
-                (org.id, *self._stamps(), slug, name, short, kind, org.country, parent,
-                 aliases, "", f"https://{slug}.example.org/")
+                (org.id, *self._stamps(), slug, name, short, kind, org.country, location,
+                 unnamed, parent, aliases, "", website)
             )  # fmt: skip
             return org
 
@@ -868,11 +1032,18 @@ class KnowledgeBaseGenerator:
                 country.by_key[key] = org.id
         return rows
 
+    def _abroad(self, country: _Country) -> _Country:
+        """Another country, drawn by prominence."""
+        while (other := self.countries[self._pick(self.country_weights)]) is country:
+            pass
+        return other
+
     def _build_officials(self) -> tuple[Rows, list]:
         """Officials and their careers: 1-3 consecutive posts, the last maybe still held.
 
         Also indexes who was active in which country and year, so events can bring in
-        officials who held a post at the time.
+        officials who held a post at the time, and which post each held when (``_posts_of``),
+        so an event's note can state it.
         """
         rng = self.rng
         r = rng.random
@@ -880,6 +1051,7 @@ class KnowledgeBaseGenerator:
         rows: Rows = []
         positions: list = []
         self.active: dict[tuple[int, int], list[int]] = {}
+        self._posts_of: dict[int, list[tuple[int, int, int]]] = {}
         for n in range(self.plan.officials):
             country = self.countries[self._pick(self.country_weights)]
             official_id = first + n
@@ -904,15 +1076,53 @@ class KnowledgeBaseGenerator:
                     end = self._fuzzy(self._precise_text(datetime.date.fromordinal(end_day)))
                     last_year = datetime.date.fromordinal(end_day).year
                 title, where_country, organisation = self._post(country)
+                self._posts_of.setdefault(official_id, []).append((len(positions), day, end_day))
                 positions.append(
-                    (self._stamps(),
-                     (self._status(), official_id, title, where_country, organisation,
-                      *start, *end))
+                    (day, self._stamps(), self._status(), official_id, title, where_country,
+                     organisation, *start, *end)
                 )  # fmt: skip
                 day = end_day + int(r() * 700)
             for year in range(first_year, last_year + 1):
                 self.active.setdefault((country.id, year), []).append(official_id)
         return rows, positions
+
+    def _build_memberships(self) -> list[tuple]:
+        """The members of each intergovernmental organisation: its founders on its founding
+        date (one note lists them all), others joining later, some leaving; now and then a
+        member state's central bank, or another such organisation, as a member too."""
+        r = self.rng.random
+        last = LAST_DAY.toordinal()
+        planned: list[tuple] = []
+        for igo in self.igos:
+            founded = self._day_at(r() * 0.6).toordinal()
+            founding = self._fuzzy(self._precise_text(datetime.date.fromordinal(founded)))
+            size = 3 + int(r() ** 2 * 30)
+            members: list[_Country] = []
+            while len(members) < size:
+                country = self.countries[self._pick(self.country_weights)]
+                if country not in members:
+                    members.append(country)
+            bodies = [c.by_key["bank"] for c in members[:2] if "bank" in c.by_key and r() < 0.2]
+            if len(self.igos) > 1 and r() < 0.1:
+                bodies.append(next(o.id for o in self.igos if o is not igo))
+            founders = max(2, int(size * (0.3 + r() * 0.4)))
+            for k, member in enumerate([*members, *bodies]):
+                founder = k < founders
+                if founder:
+                    day, start, role = founded, founding, "founding member"
+                else:
+                    day = founded + int(r() * (last - founded))
+                    start = self._fuzzy(self._joined_text(datetime.date.fromordinal(day)))
+                    role = MEMBERSHIP_ROLES_CUM[bisect.bisect(MEMBERSHIP_ROLES_CUM_W, r() * 100)]
+                end = ("", None, None, "")  # still a member
+                if r() < 0.1 and (left := day + 365 + int(r() * 3000)) <= last:
+                    end = self._fuzzy(self._precise_text(datetime.date.fromordinal(left)))
+                country, body = (member.id, None) if k < size else (None, member)
+                planned.append(
+                    (day, igo.id if founder else None, self._stamps(), self._status(), country,
+                     body, igo.id, role, *start, *end)
+                )  # fmt: skip
+        return planned
 
     def _post(self, country: _Country) -> tuple[str, int | None, int | None]:
         r = self.rng.random
@@ -933,17 +1143,28 @@ class KnowledgeBaseGenerator:
         yield ORGANISATION, self._organisation_rows
         yield OFFICIAL, self._official_rows
         yield from self._sources()
-        yield POSITION, self._position_rows
-        yield CITATION, self._position_citations()
-        self._organisation_rows = self._official_rows = self._position_rows = []
+        out = self._chunk()
+        self._position_rows(out)
+        self._membership_rows(out)
+        for table in (POSITION, MEMBERSHIP, FOOTNOTE, CITATION):
+            yield table, out[table]
+        self._organisation_rows = self._official_rows = self._positions = []
+        self._memberships = []
         for start in range(0, self.plan.events, self.batch_size):
             yield from self._event_chunk(start, min(self.plan.events, start + self.batch_size))
+
+    @staticmethod
+    def _chunk() -> dict[Table, Rows]:
+        return {table: [] for table in ALL_TABLES}
 
     def _sources(self) -> Iterator[Batch]:
         """Sources in publication order, spread like events, so an event can cite a source
         published just after it by index arithmetic alone."""
         r = self.rng.random
         count, first = self.plan.sources, self.first_id[SOURCE]
+        self._source_first = first
+        self._source_slugs: list[str] = []
+        self._published: list[str] = []  # the text, for claims dated "by" their source's date
         for start in range(0, count, self.batch_size):
             rows: Rows = []
             for n in range(start, min(count, start + self.batch_size)):
@@ -965,6 +1186,8 @@ class KnowledgeBaseGenerator:
                     (first + n, *self._stamps(), slug, title, outlet, author, url, *published,
                      accessed, archive, language, "")
                 )  # fmt: skip
+                self._source_slugs.append(slug)
+                self._published.append(published[0])
             yield SOURCE, rows
 
     def _person(self) -> str:
@@ -972,18 +1195,92 @@ class KnowledgeBaseGenerator:
         first = FIRST_NAMES[int(r() * len(FIRST_NAMES))]
         return f"{first} {LAST_NAMES[int(r() * len(LAST_NAMES))]}"
 
-    def _position_citations(self) -> Rows:
-        r = self.rng.random
-        first_source, count = self.first_id[SOURCE], self.plan.sources
-        return [
-            (*self._citation_stamps(), first_source + int(r() * count),
-             f"para. {1 + int(r() * 12)}", "", "", None, None, None, row[0])
-            for row in self._position_rows
-        ]  # fmt: skip
+    # -- footnotes, citations, order -----------------------------------------------------
+    def _note(self, out: dict[Table, Rows], source: int, excerpt: str = "") -> int:
+        """A new footnote in the source at index ``source``, numbered after its others in the
+        source's style ("note 3", "para. 3"...); returns its id."""
+        self._notes_in[source] += 1
+        number = self._notes_in[source]
+        locator, slug_part = LOCATORS[source % len(LOCATORS)]
+        footnote_id = self._footnote_id
+        self._footnote_id += 1
+        out[FOOTNOTE].append(
+            (footnote_id, *self._stamps(), f"{self._source_slugs[source]}-{slug_part}{number}",
+             self._source_first + source, f"{locator}{number}", excerpt)
+        )  # fmt: skip
+        self._last_note[source] = footnote_id
+        return footnote_id
 
-    def _citation_stamps(self) -> tuple[datetime.datetime, ...]:
-        return self._stamps() if CITATIONS_STAMPED else ()
+    def _next_claim(self, source: int) -> int:
+        """The ``sequence`` of a claim first cited to this source: its rank among the source's
+        claims, so that claims of the same date keep the order of the source's sentences."""
+        self._claims_in[source] += 1
+        return self._claims_in[source]
 
+    def _cite(self, out: dict[Table, Rows], footnote: int, claim: str, claim_id: int) -> None:
+        before, after = _CLAIM_PADDING[claim]
+        out[CITATION].append((*self._stamps(), footnote, "", *before, claim_id, *after))
+
+    def _position_rows(self, out: dict[Table, Rows]) -> None:
+        """Posts, each cited to a note of a source published about when it was taken up."""
+        first = self.first_id[POSITION]
+        for i, (day, stamps, status, *rest) in enumerate(self._positions):
+            source = self._source_near(day)
+            out[POSITION].append(
+                (first + i, *stamps, self.slug(POSITION, i + 1), status,
+                 self._next_claim(source), *rest)
+            )  # fmt: skip
+            self._cite(out, self._note(out, source), "position", first + i)
+
+    def _membership_rows(self, out: dict[Table, Rows]) -> None:
+        """Memberships, cited like posts; an organisation's founders share one note."""
+        first = self.first_id[MEMBERSHIP]
+        founders_note: dict[int, tuple[int, int]] = {}  # organisation: (source, footnote)
+        for i, (day, founded, stamps, status, *rest) in enumerate(self._memberships):
+            if founded in founders_note:
+                source, note = founders_note[founded]
+            else:
+                source = self._source_near(day)
+                note = self._note(out, source)
+                if founded:
+                    founders_note[founded] = source, note
+            out[MEMBERSHIP].append(
+                (first + i, *stamps, self.slug(MEMBERSHIP, i + 1), status,
+                 self._next_claim(source), *rest)
+            )  # fmt: skip
+            self._cite(out, note, "membership", first + i)
+
+    def _relationship(self, out: dict[Table, Rows], a: _Country, b: _Country) -> int:
+        """The id of the pair's Relationship record, made the first time a claim needs it."""
+        first, second = (a, b) if a.code < b.code else (b, a)
+        slug = f"{first.code.lower()}-{second.code.lower()}"
+        found = self.relationships.get(slug)
+        if found is None:
+            found = self.relationships[slug] = self._relationship_id
+            self._relationship_id += 1
+            # Stamped without drawing from the generator: whether the record exists already
+            # (a --replace, a hand-made one) must not change the rest of the rows.
+            stamp = self._epoch
+            out[RELATIONSHIP].append((found, stamp, stamp, slug, first.id, second.id, "", []))
+        return found
+
+    def _concerned_pair(self, out: dict[Table, Rows], members: list[_Country]) -> int | None:
+        """A busy relationship whose two states are not both among ``members`` (or None)."""
+        countries, weights = self.countries, self._concerned_weights
+        for _ in range(3):
+            a, b = self._concerned[bisect.bisect(weights, self.rng.random() * weights[-1])]
+            if countries[a] not in members or countries[b] not in members:
+                return self._relationship(out, countries[a], countries[b])
+        return None
+
+    def _post_held(self, official: int, day: int) -> int | None:
+        """The id of the post ``official`` held on ``day`` (an ordinal), if any."""
+        for index, start, end in self._posts_of.get(official, ()):
+            if start <= day <= end:
+                return self.first_id[POSITION] + index
+        return None
+
+    # -- words --------------------------------------------------------------------------
     def _main_domain(self) -> int:
         return self._pick(self._domain_weights)
 
@@ -1044,7 +1341,7 @@ class KnowledgeBaseGenerator:
         return f"{first} {second}"
 
     def _event_chunk(self, start: int, stop: int) -> Iterator[Batch]:
-        """Events start..stop-1 with their links, agreements, statements and citations."""
+        """Events start..stop-1 with their links, agreements, statements, notes, citations."""
         rng = self.rng
         r = rng.random
         countries, domains = self.countries, self.domains
@@ -1055,12 +1352,13 @@ class KnowledgeBaseGenerator:
         event_first = self.first_id[EVENT]
         agreement_first = self.first_id[AGREEMENT]
         statement_first = self.first_id[STATEMENT]
-        source_first, source_count = self.first_id[SOURCE], self.plan.sources
+        source_count = self.plan.sources
         active, igos = self.active, self.igos
+        last_note = self._last_note
         bisect_ = bisect.bisect
 
-        out: dict[Table, Rows] = {table: [] for table in ALL_TABLES}
-        events, citations = out[EVENT], out[CITATION]
+        out = self._chunk()
+        events = out[EVENT]
         e_domains, e_countries = out[EVENT_DOMAINS], out[EVENT_COUNTRIES]
         e_orgs, e_officials = out[EVENT_ORGANISATIONS], out[EVENT_OFFICIALS]
 
@@ -1095,15 +1393,60 @@ class KnowledgeBaseGenerator:
             else:
                 template = self._choice(TITLES_PAIR if len(members) == 2 else TITLES_GROUP)
                 title = template.format(**slots)
-            title = _capitalised(title)
+            title = _capitalised(title)[:300]
+
+            # Notes in sources published at about the same time: the one at the event's
+            # quantile, or one of the next few; now and then a note made for another event.
+            base = int(u * source_count)
+            k = 1 if (x := r()) < 0.55 else 2 if x < 0.88 else 3
+            notes: list[int] = []
+            fresh = False
+            for j in range(k):
+                source = min(source_count - 1, base + int(r() * 4))
+                note = last_note[source] if r() < NOTE_REUSED else 0
+                if not note or note in notes:
+                    note = self._note(out, source, title if r() < 0.2 else "")
+                    fresh = fresh or j == 0
+                if j == 0:
+                    first_source = source
+                notes.append(note)
+            for note in notes:
+                self._cite(out, note, "event", event_id)
+
+            speakers: list[int] = []
+            if r() < 0.45:
+                for _ in range(1 + int(r() * 3)):
+                    pool = active.get((members[int(r() * len(members))].id, d.year))
+                    if pool:
+                        official = pool[int(r() * len(pool))]
+                        if official not in speakers:
+                            speakers.append(official)
+                            e_officials.append((event_id, official))
+            # The event's own note names an official's post: "X, Iran's ambassador¹". Only a
+            # note made for this event, so no note cites the same post twice.
+            if fresh and speakers and r() < POST_STATED:
+                post = self._post_held(speakers[0], d.toordinal())
+                if post is not None:
+                    self._cite(out, notes[0], "position", post)
+            according_to = according_official = None
+            if r() < ACCORDING_TO_SHARE:
+                if speakers and r() < 0.3:
+                    according_official = speakers[0]
+                else:
+                    keys = members[0].by_key
+                    according_to = keys.get("news") or keys.get("mfa") or keys.get("gov")
             events.append(
-                (event_id, *self._stamps(), self.slug(EVENT, i + 1), self._status(), title[:300],
-                 self._summary(slots, main), *date, slots["place"])
+                (event_id, *self._stamps(), self.slug(EVENT, i + 1), self._status(),
+                 self._next_claim(first_source), title, self._summary(slots, main), *date,
+                 slots["place"], according_to, according_official)
             )  # fmt: skip
             for index in picked:
                 e_domains.append((event_id, domains[index][0]))
             for c in members:
                 e_countries.append((event_id, c.id))
+            concerns = self._concerned_pair(out, members) if r() < CONCERNS_SHARE else None
+            if concerns:
+                out[EVENT_CONCERNS].append((event_id, concerns))
 
             if r() < 0.3:
                 chosen: list[int] = []
@@ -1118,51 +1461,36 @@ class KnowledgeBaseGenerator:
                     if org not in chosen:
                         chosen.append(org)
                         e_orgs.append((event_id, org))
-            speakers: list[int] = []
-            if r() < 0.45:
-                for _ in range(1 + int(r() * 3)):
-                    pool = active.get((members[int(r() * len(members))].id, d.year))
-                    if pool:
-                        official = pool[int(r() * len(pool))]
-                        if official not in speakers:
-                            speakers.append(official)
-                            e_officials.append((event_id, official))
 
-            # Sources published at about the same time: the one at the event's quantile, or
-            # one of the next few.
-            base = int(u * source_count)
-            k = 1 if (x := r()) < 0.55 else 2 if x < 0.88 else 3
-            locator, n0 = self._choice(LOCATORS), 1 + int(r() * 20)
-            for j in range(k):
-                source = source_first + min(source_count - 1, base + int(r() * 4))
-                excerpt = title if r() < 0.2 else ""
-                citations.append(
-                    (*self._citation_stamps(), source, locator.format(n=n0 + j), excerpt, "",
-                     event_id, None, None, None)
-                )  # fmt: skip
-
+            told = _Told(event_id, base, date, notes[0], first_source, concerns)
             if signing:
-                self._agreement(out, i // AGREEMENT_EVERY + agreement_first, event_id, kind,
-                                slots, members, picked, date, base)  # fmt: skip
+                self._agreement(out, i // AGREEMENT_EVERY + agreement_first, told, kind, slots,
+                                members, picked)  # fmt: skip
             if i % STATEMENT_EVERY == STATEMENT_OFFSET:
-                self._statement(out, i // STATEMENT_EVERY + statement_first, event_id, slots,
-                                members, picked, d, date, speakers, base)  # fmt: skip
+                self._statement(out, i // STATEMENT_EVERY + statement_first, told, slots,
+                                members, picked, d, speakers)  # fmt: skip
 
         for table in ALL_TABLES:
             if out[table]:
                 yield table, out[table]
 
+    def _own_notes(self, out: dict[Table, Rows], base: int, count: int) -> list[tuple[int, int]]:
+        """``count`` new notes in sources near index ``base``: (source, footnote) pairs."""
+        found = []
+        for _ in range(count):
+            source = min(self.plan.sources - 1, base + int(self.rng.random() * 4))
+            found.append((source, self._note(out, source)))
+        return found
+
     def _agreement(
         self,
         out: dict[Table, Rows],
         agreement_id: int,
-        event_id: int,
+        told: _Told,
         kind: str,
         slots: dict[str, str],
         members: list[_Country],
         picked: list[int],
-        date: tuple,
-        base: int,
     ) -> None:
         r = self.rng.random
         # "a loan agreement for X" becomes the title "Loan agreement for X between A and B".
@@ -1178,12 +1506,20 @@ class KnowledgeBaseGenerator:
             amount = Decimal(int(raw) // magnitude * magnitude)
             currency = CURRENCIES[int(r() * len(CURRENCIES))]
         purpose = f"To support {slots['topic']} and {slots['topic2']}." if r() < 0.7 else ""
+        # Mostly the note that reports the signing backs the agreement too.
+        notes = [(told.source, told.note)] if r() < SHARED_WITH_AGREEMENT else []
+        notes += self._own_notes(out, told.base, (0 if notes else 1) + int(r() * 2))
         number = agreement_id - self.first_id[AGREEMENT] + 1
         out[AGREEMENT].append(
-            (agreement_id, *self._stamps(), self.slug(AGREEMENT, number), self._status(), title,
-             kind, stage, purpose, *date, amount, currency)
+            (agreement_id, *self._stamps(), self.slug(AGREEMENT, number), self._status(),
+             self._next_claim(notes[0][0]), title, kind, stage, purpose, *told.date, amount,
+             currency, None, None)
         )  # fmt: skip
-        out[EVENT_AGREEMENTS].append((event_id, agreement_id))
+        for _, note in notes:
+            self._cite(out, note, "agreement", agreement_id)
+        out[EVENT_AGREEMENTS].append((told.event, agreement_id))
+        if told.concerns:
+            out[AGREEMENT_CONCERNS].append((agreement_id, told.concerns))
         for c in members:
             out[AGREEMENT_COUNTRIES].append((agreement_id, c.id))
         for index in picked:
@@ -1197,33 +1533,45 @@ class KnowledgeBaseGenerator:
                     break
         for org in parties:
             out[AGREEMENT_ORGANISATIONS].append((agreement_id, org))
-        source_first, source_count = self.first_id[SOURCE], self.plan.sources
-        for j in range(1 + int(r() * 2)):
-            source = source_first + min(source_count - 1, base + int(r() * 4))
-            out[CITATION].append(
-                (*self._citation_stamps(), source, f"p. {1 + j}", "", "", None, agreement_id,
-                 None, None)
-            )  # fmt: skip
+
+    def _words(self, slots: dict[str, str]) -> tuple[str, str, str]:
+        """A statement's form, words and reporting verb: a quote (now and then in two
+        fragments, one per line) or a paraphrase in indirect speech."""
+        r = self.rng.random
+        if r() < PARAPHRASE_SHARE:
+            words = self._choice(PARAPHRASES).format(**slots)
+            return "paraphrase", words, self._choice(REPORTING_VERBS)
+        words = _capitalised(self._choice(QUOTES).format(**slots))
+        if r() < FRAGMENTS_SHARE:
+            words += "\n" + _capitalised(self._choice(QUOTES).format(**slots))
+        return "quote", words, "said" if r() < 0.7 else self._choice(REPORTING_VERBS)
 
     def _statement(
         self,
         out: dict[Table, Rows],
         statement_id: int,
-        event_id: int,
+        told: _Told,
         slots: dict[str, str],
         members: list[_Country],
         picked: list[int],
         day: datetime.date,
-        date: tuple,
         speakers: list[int],
-        base: int,
     ) -> None:
         r = self.rng.random
+        date = told.date
         at_event = r() < 0.6
+        shared = at_event and r() < SHARED_WITH_STATEMENT  # the event's note backs it too
+        if shared:
+            source, note = told.source, told.note
+        else:
+            source = min(self.plan.sources - 1, told.base + int(r() * 4))
         if not at_event:  # said on its own, within a month of the event
             later = min(LAST_DAY.toordinal(), day.toordinal() + int(r() * 30))
             day = datetime.date.fromordinal(later)
-            date = self._fuzzy(self._precise_text(day))
+            if r() < UNDATED_SHARE:  # "X has said...": by the source's date
+                date = self._fuzzy(f"by {self._published[source]}")
+            else:
+                date = self._fuzzy(self._precise_text(day))
         country = members[0]
         speaker = speakers[0] if speakers else None
         if speaker is None:
@@ -1235,27 +1583,30 @@ class KnowledgeBaseGenerator:
             organisation = country.by_key.get("mfa") or country.by_key.get("gov")
         if speaker is None and organisation is None:
             at_event = True  # the parties' joint words: the event is the speaker
-        quote = _capitalised(self._choice(QUOTES).format(**slots))
+        form, words, verb = self._words(slots)
+        if not shared:
+            note = self._note(out, source, words.split("\n", 1)[0] if r() < 0.5 else "")
         context = self._choice(CONTEXTS).format(**slots)
         number = statement_id - self.first_id[STATEMENT] + 1
         out[STATEMENT].append(
-            (statement_id, *self._stamps(), self.slug(STATEMENT, number), self._status(), quote,
-             speaker, organisation, context, *date, event_id if at_event else None, "en")
+            (statement_id, *self._stamps(), self.slug(STATEMENT, number), self._status(),
+             self._next_claim(source), form, words, verb, speaker, organisation, context, *date,
+             told.event if at_event else None, "en")
         )  # fmt: skip
+        self._cite(out, note, "statement", statement_id)
         for c in members[:2]:
             out[STATEMENT_COUNTRIES].append((statement_id, c.id))
         out[STATEMENT_DOMAINS].append((statement_id, self.domains[picked[0]][0]))
-        source = self.first_id[SOURCE] + min(self.plan.sources - 1, base + int(r() * 4))
-        out[CITATION].append(
-            (*self._citation_stamps(), source, "", quote if r() < 0.5 else "", "", None, None,
-             statement_id, None)
-        )  # fmt: skip
+        if told.concerns and at_event:
+            out[STATEMENT_CONCERNS].append((statement_id, told.concerns))
 
 
 AGREEMENT_KINDS_CUM = [kind for kind, _ in AGREEMENT_KINDS]
 AGREEMENT_KINDS_CUM_W = _cumulative([w for _, w in AGREEMENT_KINDS])
 AGREEMENT_STAGES_CUM = [stage for stage, _ in AGREEMENT_STAGES]
 AGREEMENT_STAGES_CUM_W = _cumulative([w for _, w in AGREEMENT_STAGES])
+MEMBERSHIP_ROLES_CUM = [role for role, _ in MEMBERSHIP_ROLES]
+MEMBERSHIP_ROLES_CUM_W = _cumulative([w for _, w in MEMBERSHIP_ROLES])
 
 
 # --- Loading --------------------------------------------------------------------------------
@@ -1371,6 +1722,25 @@ def _reserver(connection) -> Reserve:
     return reserve
 
 
+def _release(connection, generator: KnowledgeBaseGenerator) -> None:
+    """Give back the unused end of the blocks reserved for rows made on demand (footnotes,
+    relationships), unless another writer has taken ids since: then the gap stays, harmless."""
+    if connection.vendor != "postgresql":
+        return  # ids there follow the largest in the table
+    with connection.cursor() as cursor:
+        for table in (FOOTNOTE, RELATIONSHIP):
+            first, reserved = generator.first_id[table], generator.reserved[table]
+            if generator.made(table) == reserved:
+                continue
+            pk = table.model._meta.pk.column
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table.db_table, pk])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT setval(%s::regclass, %s, false) FROM {sequence} WHERE last_value = %s",
+                [sequence, first + generator.made(table), first + reserved - 1],
+            )
+
+
 def existing_rows(seed: int, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
     """How many rows of each slugged table this seed has generated already (non-zero only)."""
     found = {}
@@ -1421,6 +1791,11 @@ def delete_generated(seed: int, using: str = DEFAULT_DB_ALIAS) -> None:
             (POSITION, "official", OFFICIAL), (POSITION, "organisation", ORGANISATION),
             (STATEMENT, "speaker", OFFICIAL), (STATEMENT, "speaker_organisation", ORGANISATION),
             (ORGANISATION, "parent", ORGANISATION),
+            (MEMBERSHIP, "member_organisation", ORGANISATION),
+            (MEMBERSHIP, "organisation", ORGANISATION),
+            (EVENT, "according_to", ORGANISATION), (EVENT, "according_to_official", OFFICIAL),
+            (AGREEMENT, "according_to", ORGANISATION),
+            (AGREEMENT, "according_to_official", OFFICIAL),
         ]  # fmt: skip
         for table, name, target in protected:
             if rows_referring(table, name, target, not_generated=True):
@@ -1451,17 +1826,32 @@ def delete_generated(seed: int, using: str = DEFAULT_DB_ALIAS) -> None:
             )
         for name, target in (
             ("event", EVENT), ("agreement", AGREEMENT), ("statement", STATEMENT),
-            ("position", POSITION),
+            ("position", POSITION), ("membership", MEMBERSHIP),
         ):  # fmt: skip
             delete(CITATION, name, target)
-        if rows_referring(CITATION, "source", SOURCE, not_generated=False):
+        # The footnotes of generated sources, hand-made ones included (a footnote is a place
+        # in its source): what still cites them is a hand-made claim.
+        sources, params = generated(SOURCE)
+        notes = (
+            f"SELECT {q('id')} FROM {q(FOOTNOTE.db_table)} "
+            f"WHERE {column(FOOTNOTE, 'source')} IN ({sources})"
+        )
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {q(CITATION.db_table)} "
+            f"WHERE {column(CITATION, 'footnote')} IN ({notes})",
+            params,
+        )
+        if cursor.fetchone()[0]:
             raise GenerationError(
                 f"Hand-made claims cite sources generated with seed {seed}; remove those "
                 "citations before replacing this seed's data."
             )
         for table, name, target in LINKS_TO_GENERATED:
             delete(table, name, target)
-        for table in (STATEMENT, EVENT, AGREEMENT, POSITION, SOURCE, OFFICIAL, ORGANISATION):
+        delete(FOOTNOTE, "source", SOURCE)
+        for table in (
+            STATEMENT, EVENT, AGREEMENT, MEMBERSHIP, POSITION, SOURCE, OFFICIAL, ORGANISATION,
+        ):  # fmt: skip
             sub, params = generated(table)
             cursor.execute(f"DELETE FROM {q(table.db_table)} WHERE {q('slug')} LIKE %s", params)
         bump(using)
@@ -1519,9 +1909,6 @@ def generate(
             "(its data migration loads them)."
         )
     postgresql = connection.vendor == "postgresql"
-    generator = KnowledgeBaseGenerator(
-        events=events, seed=seed, countries=countries, domains=domains, batch_size=batch_size
-    )
     counts: Counter[str] = Counter()
     with transaction.atomic(using=using):
         replaced = existing_rows(seed, using)
@@ -1541,6 +1928,16 @@ def generate(
             # with generation) rather than queueing tens of millions of checks for COMMIT.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        generator = KnowledgeBaseGenerator(
+            events=events,
+            seed=seed,
+            countries=countries,
+            domains=domains,
+            relationships=dict(
+                Relationship.objects.using(using).order_by("slug").values_list("slug", "id")
+            ),
+            batch_size=batch_size,
+        )
         generator.prepare(_reserver(connection))
         if postgresql:
             connection.ensure_connection()
@@ -1557,6 +1954,7 @@ def generate(
             sink.close(abort=True)
             raise
         sink.close()
+        _release(connection, generator)
         # COPY and bulk_create send no signals: readers' caches are told here, on commit.
         bump(using)
         copy_seconds = dict(getattr(sink, "seconds", {}))

@@ -3,15 +3,20 @@
     manage.py generate_kb --events 1000000 --seed 1
 
 Creates the events asked for and everything that goes with them, in proportion: thousands of
-organisations and officials (with their posts), agreements (one event in 20 is a signing),
-statements (one in 10), sources (one per 20 events) and 1-3 citations per claim, all over every
-current country, with fuzzy dates from 1990 to mid-2026 at mixed precision. Country pairs are
-skewed as real coverage is: Belarus–Iran is the busiest pair (~5 % of events), then the United
-States–Russia. About 90 % of the claims are published.
+organisations and officials (with their posts), the members of intergovernmental organisations,
+agreements (one event in 20 is a signing), statements (one in 10: quotes, some in two fragments,
+and paraphrases), sources (one per 20 events) with numbered footnotes, and 1-3 citations of a
+footnote per claim (about a quarter of footnotes back several claims), all over every current
+country, with fuzzy dates from 1990 to mid-2026 at mixed precision ("by 2005", "after May 2009"
+among them). Country pairs are skewed as real coverage is: Belarus–Iran is the busiest pair
+(~5 % of events), then the United States–Russia; 5 % of events concern another pair's relations.
+About 90 % of the claims are published.
 
 Every slug starts with ``g{seed}-`` (``g1-ev-0000001``): generated rows never collide with
-hand-made ones, and seeds coexist. The same --events and --seed always give the same rows. A
-seed that already has rows is refused unless --replace is given, which deletes them first.
+hand-made ones, and seeds coexist. Relationship records (``by-ir``) are the pair's, not the
+seed's: existing ones are reused, and kept when a seed's rows are deleted. The same --events
+and --seed always give the same rows. A seed that already has rows is refused unless --replace
+is given, which deletes them first.
 
 On PostgreSQL rows go in with COPY (one million events take a few minutes); on other
 databases with bulk_create, which suits a few thousand events. The logic lives in
@@ -102,7 +107,8 @@ class Command(BaseCommand):
         if report.replaced:
             write(
                 f"Deleted the {sum(report.replaced.values()):,} rows (and their links and "
-                f"citations) generated earlier with seed {seed} in {report.delete_seconds:,.1f} s."
+                f"footnotes and citations) generated earlier with seed {seed} in "
+                f"{report.delete_seconds:,.1f} s."
             )
         width = max(len(label) for label in report.counts)
         write(self.style.MIGRATE_HEADING(f"Rows generated with seed {seed}:"))
