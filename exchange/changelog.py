@@ -87,8 +87,11 @@ def install_triggers(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     rebuilds a table (dropping its triggers) for most column changes a later migration makes.
     """
     connection = connections[using]
-    if Change._meta.db_table not in connection.introspection.table_names():
+    tables = set(connection.introspection.table_names())
+    if Change._meta.db_table not in tables:
         return []
+    # Only the history tables that exist: after a partial (or backward) migrate some may not.
+    logged = {kind: table for kind, table in history_tables().items() if table in tables}
     quote = connection.ops.quote_name
     added = []
     with transaction.atomic(using=using), connection.cursor() as cursor:
@@ -99,14 +102,14 @@ def install_triggers(using: str = DEFAULT_DB_ALIAS) -> list[str]:
                 "WHERE t.tgname = 'exchange_change_log'"
             )
             present = {row[0] for row in cursor.fetchall()}
-            for kind, table in history_tables().items():
+            for kind, table in logged.items():
                 if table not in present:
                     cursor.execute(PG_TRIGGER.format(table=quote(table), kind=kind))
                     added.append(kind)
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             present = {row[0] for row in cursor.fetchall()}
-            for kind, table in history_tables().items():
+            for kind, table in logged.items():
                 if f"exchange_change_{kind}" not in present:
                     cursor.execute(SQLITE_TRIGGER.format(table=quote(table), kind=kind))
                     added.append(kind)
