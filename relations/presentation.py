@@ -19,10 +19,11 @@ The decisions:
   no common sign the ISO code first: "IRR 40bn". ``Money.exact`` is the whole amount with its
   code ("212,000,000 USD") for titles and exports.
 - **Organisations** are named mid-sentence with "the" where English wants it ("the Non-Aligned
-  Movement", but "Belarusneft"). One the sources do not name (``Organisation.unnamed``) reads
-  as its description, never as a name: no "the", no capital, flagged as unnamed, with its
-  owner and where it is based when those differ ("a state-owned bank abroad (owned by Iran,
-  based in Belarus; unnamed in the source)").
+  Movement", but "Belarusneft"), and so are states ("the United States", but "Iran"). One
+  the sources do not name (``Organisation.unnamed``) reads as its description, never as a
+  name: no "the", no capital, flagged as unnamed, with its owner and where it is based when
+  those differ ("a state-owned bank abroad (owned by Iran, based in Belarus; unnamed in the
+  source)").
 - **A single day** is "21 June 2010" (``core.dates.long_date``, which the admin, in ``core``,
   shares).
 - **Links** to public pages are reversed once per URL pattern and filled in (``url``): a busy
@@ -33,6 +34,7 @@ The decisions:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -166,6 +168,26 @@ def organisation_name(
     if unnamed:
         return f"{_description(name)} ({_unnamed_details(owner, location)})"
     if kind in WITH_ARTICLE and not name.lower().startswith("the "):
+        return f"the {name}"
+    return name
+
+
+# States English names with "the" ("with the United States", "the Netherlands"): plural and
+# compound names. Names with "and" ("South Georgia and the South Sandwich Islands") do not.
+COUNTRIES_WITH_ARTICLE = frozenset(
+    {"Bahamas", "Comoros", "Congo", "Gambia", "Holy See", "Maldives", "Netherlands"}
+    | {"Philippines", "Seychelles"}
+)
+_COUNTRY_ARTICLE = re.compile(r"^United |\bRepublic\b|\bIslands\b|\bFederation\b")
+
+
+def country_name(name: str) -> str:
+    """A state's short name as used mid-sentence: "the United States", "Iran"."""
+    if name.startswith("The ") or name.startswith("the "):
+        return name
+    if name in COUNTRIES_WITH_ARTICLE or (
+        " and " not in name and "," not in name and _COUNTRY_ARTICLE.search(name)
+    ):
         return f"the {name}"
     return name
 

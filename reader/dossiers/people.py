@@ -55,6 +55,8 @@ class Mention:
                 owner=self.owner,
                 location=self.location,
             )
+        if self.kind == "country":
+            return presentation.country_name(self.name)
         return self.name
 
     @classmethod

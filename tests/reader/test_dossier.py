@@ -434,7 +434,7 @@ def test_claims_that_concern_the_pair_belong_to_it(client):
         assert f"{kind}-{claim.slug}" in page.items
     assert f"event-{unrelated.slug}" not in page.ids
     # Its participants are named (the pair's own states are not listed).
-    assert "With United States." in page.item(f"event-{censure.slug}")
+    assert "With the United States." in page.item(f"event-{censure.slug}")
     assert "1 published event, 1 agreement and 1 statement" in page.html
     # Not in a dossier it neither involves nor concerns.
     assert "QXCENSURE" not in client.get("/relations/am-ge/").content.decode()

@@ -168,3 +168,26 @@ def test_the_api_and_the_exports_write_the_date_and_sum_as_the_pages_do(client, 
     exported = json.loads(html(client, "/timeline.json?country=by"))
     events = exported["events"] if isinstance(exported, dict) else exported
     assert [e["date_display"] for e in events] == ["late June 2010"]
+
+
+@pytest.mark.parametrize(
+    ("name", "mid_sentence"),
+    [
+        ("United States", "the United States"),
+        ("Netherlands", "the Netherlands"),
+        ("Central African Republic", "the Central African Republic"),
+        ("Cayman Islands", "the Cayman Islands"),
+        ("Iran", "Iran"),
+        ("Belarus", "Belarus"),
+        (
+            "South Georgia and the South Sandwich Islands",
+            "South Georgia and the South Sandwich Islands",
+        ),
+        (
+            "Saint Helena, Ascension and Tristan da Cunha",
+            "Saint Helena, Ascension and Tristan da Cunha",
+        ),
+    ],
+)
+def test_states_take_the_article_english_gives_them(name, mid_sentence):
+    assert presentation.country_name(name) == mid_sentence
