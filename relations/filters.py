@@ -34,7 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import DateField, Q, QuerySet, Value
 
 from core import cache
-from core.dates import MAX_LENGTH, FuzzyDate, parse_fuzzy_date
+from core.dates import MAX_LENGTH, OPEN_LOWER, OPEN_UPPER, FuzzyDate, parse_fuzzy_date
 from relations import visibility
 from relations.models import (
     Agreement,
@@ -246,6 +246,14 @@ class TimelineForm(NulSafeForm):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("from"), cleaned.get("to")
+        # "From" reads the earliest day a date allows and "To" the latest: a date with no bound
+        # on that side ("from=by 2005", "to=after May 2009") would filter nothing, silently.
+        if start and start.lower == OPEN_LOWER:
+            self.add_error("from", f"“{start}” has no earliest day, so it cannot start a range.")
+            start = None
+        if end and end.upper == OPEN_UPPER:
+            self.add_error("to", f"“{end}” has no latest day, so it cannot end a range.")
+            end = None
         if start and end and end.upper < start.lower:
             self.add_error("to", "“To” is before “From”: swap them, or widen the range.")
         if cleaned.get("q"):

@@ -16,10 +16,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from core.dates import OPEN_LOWER, OPEN_UPPER, FuzzyDate, Precision
+from core.dates import OPEN_LOWER, OPEN_UPPER, FuzzyDate, Precision, long_date
 from relations.filters import DEFAULT_PER_PAGE, PageForm, TimelineFilter, reference
 from relations.models import Agreement
 from relations.presentation import and_list
+
+# Dates known on one side only, or in a window: a filter's bound is a day, not their text.
+ONE_SIDED = frozenset(
+    {Precision.OPEN, Precision.NOT_AFTER, Precision.NOT_BEFORE, Precision.WINDOW, Precision.RECENT}
+)
 
 PARAMETER_ORDER = (
     "q",
@@ -162,18 +167,24 @@ class Timeline:
 
 
 def period(start: FuzzyDate | None, end: FuzzyDate | None) -> str:
-    """The filter's dates in words: "2009–2010", "since May 2009", "until 2010"."""
+    """The filter's dates in words: "2009–2010", "since May 2009", "until 2010". A one-sided
+    date ("after May 2009") is written by the bound the filter uses ("since 1 June 2009"), not
+    as "since after May 2009"."""
     if start and start.lower == OPEN_LOWER:
         start = None
     if end and end.upper == OPEN_UPPER:
         end = None
     if start and end:
-        first, last = start.display(), end.display()
+        first, last = _side(start, start.lower), _side(end, end.upper)
         if first == last:
             return first
         if start.precision == end.precision == Precision.YEAR:
             return f"{first}–{last}"
         return f"{first} – {last}"
     if start:
-        return f"since {start.display()}"
-    return f"until {end.display()}" if end else ""
+        return f"since {_side(start, start.lower)}"
+    return f"until {_side(end, end.upper)}" if end else ""
+
+
+def _side(date: FuzzyDate, bound: datetime.date) -> str:
+    return long_date(bound) if date.precision in ONE_SIDED else date.display()

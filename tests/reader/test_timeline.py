@@ -538,6 +538,8 @@ BAD_INPUT = {
     "NUL in per_page": "?per_page=1%00",
     "NUL in an unknown parameter": "?utm_source=x%00y",
     "NUL in a parameter name": "?q%00=x",
+    "a 'from' with no earliest day": "?from=by%202005",
+    "a 'to' with no latest day": "?to=after%20May%202009",
 }
 
 
@@ -560,6 +562,18 @@ def test_every_bad_input_is_named_in_its_message(client, seed):
     assert "zz is not one of the available choices" in html
     assert "There is no official with the identifier “nobody”" in html
     assert 'aria-invalid="true"' in html
+
+
+def test_a_one_sided_date_is_refused_on_the_side_it_cannot_bound(client, seed):
+    html = client.get(URL + "?from=by 2005&to=after May 2009").content.decode()
+    assert "“by 2005” has no earliest day, so it cannot start a range." in html
+    assert "“after May 2009” has no latest day, so it cannot end a range." in html
+
+
+def test_a_one_sided_date_is_worded_by_the_bound_the_filter_uses(client, seed):
+    html = client.get(URL + "?from=after May 2009&to=by 2010").content.decode()
+    assert "1 June 2009 – 31 December 2010" in html
+    assert "after May 2009 –" not in html and "since after" not in html
 
 
 # --- Facets and chart --------------------------------------------------------------------------
