@@ -276,17 +276,18 @@ def footnote_changes(rows: list[Row]) -> dict[int, list[Row]]:
     return found
 
 
-def dependent_changes(rows: list[Row], events: dict[int, Row]) -> dict[int, list[Row]]:
+def dependent_changes(rows: list[Row], events: dict[int, Row]) -> dict[tuple[str, int], list[Row]]:
     """Entries for the records that name a claim whose visibility or key changed in a row:
     the visible events that link an agreement, the statements made at an event (one query
-    per kind)."""
+    per kind). Keyed by (kind, history id): each history table numbers its rows itself, so an
+    event's row and an agreement's row may share a history id."""
     changed: dict[str, list[Row]] = {"agreement": [], "event": []}
     for row in rows:
         if row["kind"] in changed:
             before, now, old_key = transition(row, events)
             if before != now or (now and old_key != row[KEY[row["kind"]]]):
                 changed[row["kind"]].append(row)
-    found: dict[int, list[Row]] = {}
+    found: dict[tuple[str, int], list[Row]] = {}
     if changed["agreement"]:
         links = Event.agreements.through.objects.filter(
             agreement_id__in={row["id"] for row in changed["agreement"]}
@@ -295,7 +296,7 @@ def dependent_changes(rows: list[Row], events: dict[int, Row]) -> dict[int, list
         for agreement_id, slug in links.values_list("agreement_id", "event__slug"):
             naming.setdefault(agreement_id, []).append(slug)
         for row in changed["agreement"]:
-            found[row["history_id"]] = [
+            found[("agreement", row["history_id"])] = [
                 _entry("event", slug, "updated", row) for slug in sorted(naming.get(row["id"], []))
             ]
     if changed["event"]:
@@ -306,7 +307,9 @@ def dependent_changes(rows: list[Row], events: dict[int, Row]) -> dict[int, list
         for statement in sorted(statements, key=lambda s: s["slug"]):
             made_at.setdefault(statement["event_id"], []).append(statement)
         for row in changed["event"]:
-            found[row["history_id"]] = _statement_changes(row, made_at.get(row["id"], []), events)
+            found[("event", row["history_id"])] = _statement_changes(
+                row, made_at.get(row["id"], []), events
+            )
     return found
 
 
@@ -343,8 +346,7 @@ def page_entries(request: Request | None, rows: list[Row]) -> list[Row]:
     result = []
     for row in rows:
         slot = entries[(row["kind"], row["history_id"])]
-        if row["kind"] in ("agreement", "event"):
-            slot += dependents.get(row["history_id"], [])
+        slot += dependents.get((row["kind"], row["history_id"]), [])
         for entry in slot:
             deleted = entry["action"] == "deleted"
             entry["url"] = None if deleted else api_url(request, entry["model"], entry["key"])

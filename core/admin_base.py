@@ -117,10 +117,23 @@ def stale_edit_message(instance: models.Model, changed_at: datetime.datetime) ->
     when = date_format(localtime(changed_at), "DATETIME_FORMAT")
     by = f" by {who}" if who else ""
     return (
-        f"This record was changed{by} at {when}, after you opened it. Your changes were not "
-        "saved, so theirs are not lost: open the record again (in a new tab) to see the current "
-        "version, then re-apply your changes."
+        f"This {instance._meta.verbose_name} was changed{by} at {when}, after you opened it. "
+        "Your changes were not saved, so theirs are not lost: open the record again (in a new "
+        "tab) to see the current version, then re-apply your changes."
     )
+
+
+class ConcurrencyInline:
+    """An inline whose rows refuse stale edits as their own pages do (``ConcurrencyForm``):
+    each row carries the ``updated`` time it was shown with, and a row changed since (on its
+    own page, in another inline, by an import) gets the error on its row and nothing of the
+    page is saved. Without it, saving the parent writes every row back as it was shown."""
+
+    form = ConcurrencyForm
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        return fields if "loaded_updated" in fields else [*fields, "loaded_updated"]
 
 
 # --- Admin bases ------------------------------------------------------------------------------

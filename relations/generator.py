@@ -74,6 +74,7 @@ from relations.models import (
     Position,
     Relationship,
     Statement,
+    cited,
 )
 from sources.models import Footnote, Source
 
@@ -1777,6 +1778,9 @@ def delete_generated(seed: int, using: str = DEFAULT_DB_ALIAS) -> None:
         return q(table.model._meta.get_field(name).column)
 
     with transaction.atomic(using=using), connection.cursor() as cursor:
+        # Bulk: no deferred "published claim is cited" check per citation deleted; one
+        # set-based check at the end (relations.models.cited).
+        outermost = cited.start_bulk_load(using)
 
         def rows_referring(table: Table, name: str, target: Table, not_generated: bool) -> int:
             sub, params = generated(target)
@@ -1854,7 +1858,17 @@ def delete_generated(seed: int, using: str = DEFAULT_DB_ALIAS) -> None:
         ):  # fmt: skip
             sub, params = generated(table)
             cursor.execute(f"DELETE FROM {q(table.db_table)} WHERE {q('slug')} LIKE %s", params)
+        if outermost:
+            cited.finish_bulk_load(using, generated_claims(seed, using))
         bump(using)
+
+
+def generated_claims(seed: int, using: str) -> list[models.QuerySet]:
+    """The claims generated with ``seed``, a queryset per kind (for the set-based checks)."""
+    return [
+        table.model._default_manager.using(using).filter(slug__startswith=slug_prefix(seed, table))
+        for table in (EVENT, AGREEMENT, STATEMENT, POSITION, MEMBERSHIP)
+    ]
 
 
 @dataclass
@@ -1911,6 +1925,9 @@ def generate(
     postgresql = connection.vendor == "postgresql"
     counts: Counter[str] = Counter()
     with transaction.atomic(using=using):
+        # One set-based "published claim is cited" check before commit, not a deferred trigger
+        # per row (relations.models.cited).
+        cited.start_bulk_load(using)
         replaced = existing_rows(seed, using)
         if replaced and not replace:
             found = ", ".join(f"{n:,} {label}" for label, n in replaced.items())
@@ -1955,6 +1972,10 @@ def generate(
             raise
         sink.close()
         _release(connection, generator)
+        try:
+            cited.finish_bulk_load(using, generated_claims(seed, using))
+        except cited.UncitedClaim as error:
+            raise GenerationError(f"Nothing was generated: {error.message}") from error
         # COPY and bulk_create send no signals: readers' caches are told here, on commit.
         bump(using)
         copy_seconds = dict(getattr(sink, "seconds", {}))

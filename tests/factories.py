@@ -1,6 +1,7 @@
 """factory_boy factories that keep related objects consistent (valid by default)."""
 
 import factory
+from django.db import transaction
 from factory.django import DjangoModelFactory
 
 from relations.models import (
@@ -115,6 +116,16 @@ class ClaimFactory(DjangoModelFactory):
     class Meta:
         abstract = True
         skip_postgeneration_save = True
+
+    @classmethod
+    def _generate(cls, strategy, params):
+        # A claim and its citations in one transaction, as the admin saves them: PostgreSQL
+        # checks "a published claim is cited" at commit (relations.models.cited), which in
+        # autocommit (transactional tests, live servers) would otherwise come between them.
+        if strategy != factory.CREATE_STRATEGY:
+            return super()._generate(strategy, params)
+        with transaction.atomic():
+            return super()._generate(strategy, params)
 
     @factory.post_generation
     def citations(self, create, extracted, **kwargs):

@@ -11,6 +11,7 @@ from django.db import models
 from exchange.load.base import Step
 from exchange.report import Action
 from exchange.spec import SPECS, TIMESTAMPS, ModelSpec
+from relations.models import cited
 
 
 class Writing(Step):
@@ -20,18 +21,31 @@ class Writing(Step):
     def load(self) -> None:
         connection = self.stage.connection
         now = connection.ops.adapt_datetimefield_value(self.now)
+        # "A published claim is cited": one set-based check of the loaded claims below, not
+        # a deferred trigger per row (relations.models.cited).
+        cited.start_bulk_load(self.using)
         for spec, staged in self.stage.models.items():
             self._insert(spec, staged, now)
             self._update(spec, staged, now)
             for m2m in spec.m2m:
                 self._links(spec, staged, m2m)
             self._history(spec, staged, now)
+        cited.finish_bulk_load(self.using, self._loaded_claims())
         if connection.vendor == "postgresql" and self.report.totals().created > 10_000:
             # Fresh statistics for the next queries' plans (autovacuum would take its time).
             for spec in SPECS:
                 tables = [spec.model, *(m.remote_field.through for m in spec.m2m)]
                 for model in tables:
                     self.stage.execute(f"ANALYZE {self.stage.q(model._meta.db_table)}")
+
+    def _loaded_claims(self) -> list[models.QuerySet]:
+        return [
+            spec.model._default_manager.using(self.using).filter(
+                pk__in=staged.objects.using(self.using).values("id")
+            )
+            for spec, staged in self.stage.models.items()
+            if spec.is_claim
+        ]
 
     def _insert(self, spec: ModelSpec, staged: type[models.Model], now: Any) -> None:
         q = self.stage.q

@@ -8,16 +8,24 @@ footnote that backs several claims is one record, linked to each.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin_base import ContentAdmin
-from relations.admin.workflow import CitationFormSet
-from relations.models import Citation
+from core.admin_base import ConcurrencyForm, ConcurrencyInline, ContentAdmin
+from relations.admin.workflow import CitationFormSet, KeepsClaimsCited
+from relations.models import CLAIM_FIELDS, Citation, cited
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(ConcurrencyInline, admin.TabularInline):
+    """A claim's citations: each row picks a footnote and may add a remark. The footnote itself
+    (its excerpt, shared by every claim citing it) is edited on its own page or in the
+    widget's pop-up, which refuse stale edits too; a row refuses a stale edit of its own."""
+
     model = Citation
     formset = CitationFormSet
     fields = ["footnote", "note"]
@@ -45,8 +53,30 @@ def citation_inline(claim: str) -> type[CitationInline]:
     return type(f"{claim.title()}CitationInline", (CitationInline,), {"fk_name": claim})
 
 
+class CitationForm(ConcurrencyForm):
+    """A citation on its own page: moving a published claim's last citation to another claim
+    is refused, saying what to do instead."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk:
+            return cleaned
+        # Compared with the stored row, not the form's instance: a history revert's instance
+        # is the old version.
+        stored = Citation.objects.filter(pk=self.instance.pk)
+        before = stored.values_list(*(f"{f}_id" for f in CLAIM_FIELDS)).first()
+        after = tuple(getattr(cleaned.get(f), "pk", None) for f in CLAIM_FIELDS)
+        if before is not None and before != after:
+            claim = cited.leaving(stored)
+            if claim is not None:
+                raise ValidationError(cited.refusal(claim).message, code="uncited")
+        return cleaned
+
+
 @admin.register(Citation)
-class CitationAdmin(ContentAdmin):
+class CitationAdmin(KeepsClaimsCited, ContentAdmin):
+    form = CitationForm
+    actions = ["export_fixture", "delete_selected"]
     list_display = ["footnote", "claim_link"]
     # Each claim's __str__ names people and places: fetch them with the page.
     list_select_related = [
@@ -73,3 +103,22 @@ class CitationAdmin(ContentAdmin):
             return "—"
         url = reverse(f"admin:relations_{obj.claim_kind}_change", args=[claim.pk])
         return format_html('{}: <a href="{}">{}</a>', obj.claim_kind, url, claim)
+
+    # --- Deleting: never a published claim's last citation
+    def delete_view(self, request, object_id, extra_context=None):
+        citation = self.get_object(request, unquote(object_id))
+        claim = cited.leaving(Citation.objects.filter(pk=citation.pk)) if citation else None
+        if claim is not None:
+            self.message_user(request, cited.refusal(claim).message, messages.ERROR)
+            url = reverse("admin:relations_citation_change", args=[quote(object_id)])
+            return HttpResponseRedirect(url)
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(permissions=["delete"], description=delete_selected.short_description)
+    def delete_selected(self, request, queryset):
+        claim = cited.leaving(queryset)
+        if claim is not None:
+            message = f"Nothing was deleted. {cited.refusal(claim).message}"
+            self.message_user(request, message, messages.ERROR)
+            return None
+        return delete_selected(self, request, queryset)

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
-from core.admin_base import ConcurrencyForm, ContentAdmin
+from core.admin_base import ConcurrencyForm, ConcurrencyInline, ContentAdmin
 from relations.admin.filters import CountryFilter
 from relations.models import Country, Domain, Official, Organisation, Position, Relationship
 
@@ -58,7 +58,7 @@ class OrganisationAdmin(ContentAdmin):
     ]
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(ConcurrencyInline, admin.TabularInline):
     model = Position
     fields = ["title", "country", "organisation", "start", "end", "status", "slug"]
     autocomplete_fields = ["country", "organisation"]

@@ -12,16 +12,61 @@ from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ContentAdmin
 from relations.admin.forms import ClaimForm
-from relations.models import Status
+from relations.models import Status, UncitedClaim, cited
 
 
-class ClaimAdmin(ContentAdmin):
+class KeepsClaimsCited:
+    """Every write of this admin (change forms with their inlines, actions, deletions, history
+    reverts, recoveries) is checked against "a published claim has at least one citation"
+    before its transaction commits (``relations.models.cited.checked``: the models' checks
+    and PostgreSQL's deferred triggers). A refusal leaves nothing written and says why in a
+    message, rather than a 500 at commit. Forms and actions check the common cases first,
+    where the refusal can be said next to what caused it; this is the net under them."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._checked(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._checked(request, super().changelist_view, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._checked(request, super().delete_view, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        return self._checked(
+            request, super().history_form_view, object_id, version_id, extra_context
+        )
+
+    def recover_view(self, request, history_id):
+        return self._checked(request, super().recover_view, history_id)
+
+    def _checked(self, request, view, *args):
+        if request.method != "POST":  # the admin writes on POST only
+            return view(request, *args)
+        using = router.db_for_write(self.model)
+        queued = _queued_messages(request)
+        before = len(queued)
+        try:
+            with transaction.atomic(using=using), cited.checked(using):
+                return view(request, *args)
+        except UncitedClaim as refusal:
+            del queued[before:]  # "changed successfully": it was not
+            self.message_user(request, f"Nothing was saved. {refusal.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def _queued_messages(request) -> list:
+    """The messages this request added so far (a list, empty if messages are off)."""
+    return getattr(getattr(request, "_messages", None), "_queued_messages", [])
+
+
+class ClaimAdmin(KeepsClaimsCited, ContentAdmin):
     """Events, agreements, statements, posts, memberships: a workflow from draft to published,
     dates typed relative to the cited source resolved once, at entry (``ClaimForm``)."""
 

@@ -7,6 +7,7 @@ everything public starts from ``.published()``.
 """
 
 from relations.models.citations import CLAIM_FIELDS, Citation, CitationQuerySet
+from relations.models.cited import UncitedClaim
 from relations.models.claims import (
     Agreement,
     Claim,
@@ -47,5 +48,6 @@ __all__ = [
     "Relationship",
     "Statement",
     "Status",
+    "UncitedClaim",
     "validate_currency",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import models
+from django.db import models, router
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from relations.models import cited
 from relations.models.claims import Agreement, Claim, Event, Position, Statement
 from relations.models.memberships import Membership
 from sources.models import CitationBase
@@ -31,6 +32,21 @@ class CitationQuerySet(models.QuerySet):
         for field, pks in by_field.items():
             condition |= Q(**{f"{field}__in": pks})
         return self.filter(condition)
+
+    # A published claim keeps a citation (relations.models.cited): refuse removing its last.
+    def delete(self):
+        cited.before_uncite(self)
+        return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def update(self, **kwargs) -> int:
+        if any(name in kwargs or f"{name}_id" in kwargs for name in CLAIM_FIELDS):
+            cited.before_uncite(self)  # moved away from their claims
+        return super().update(**kwargs)
+
+    update.alters_data = True
 
 
 def _exactly_one(fields: Iterable[str]) -> Q:
@@ -99,6 +115,23 @@ class Citation(CitationBase):
     @property
     def claim_kind(self) -> str:
         return next((f for f in CLAIM_FIELDS if getattr(self, f"{f}_id")), "")
+
+    # A published claim keeps a citation (relations.models.cited): its last one is neither
+    # deleted nor moved to another claim.
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+            stored = type(self)._base_manager.using(using).filter(pk=self.pk)
+            columns = [self._meta.get_field(name).attname for name in CLAIM_FIELDS]
+            before = stored.values_list(*columns).first()
+            if before is not None and list(before) != [getattr(self, c) for c in columns]:
+                cited.before_uncite(stored)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        cited.before_uncite(type(self)._base_manager.using(using).filter(pk=self.pk))
+        return super().delete(*args, **kwargs)
 
     def natural_key(self) -> tuple[str, str, str]:
         claim = self.claim

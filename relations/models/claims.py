@@ -6,7 +6,7 @@ import datetime
 
 import pycountry
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router
 from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import Exact
@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from core.dates import OPEN_LOWER, OPEN_UPPER, FuzzyDate, parse_fuzzy_date
 from core.fields import FuzzyDateField, fuzzy_date_constraints
 from core.models import SlugQuerySet, Timestamped
+from relations.models import cited
 from relations.models.reference import Country, Domain, Official, Organisation, Relationship
 
 
@@ -43,6 +44,11 @@ class ClaimQuerySet(SlugQuerySet):
 
     def uncited(self) -> ClaimQuerySet:
         return self.filter(citations__isnull=True)
+
+    def update(self, **kwargs) -> int:
+        if kwargs.get("status") == Status.PUBLISHED:  # a published claim is cited
+            cited.before_publish(self.exclude(status=Status.PUBLISHED))
+        return super().update(**kwargs)
 
     def between(
         self,
@@ -114,7 +120,16 @@ class Claim(Timestamped):
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = self.make_slug()
+        # A published claim is cited (relations.models.cited): checked as it is published; a
+        # new one as its citations follow it (at commit, or at the end of a checked block).
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        inserting = self._state.adding
+        if self.status == Status.PUBLISHED and not inserting:
+            stored = type(self)._default_manager.using(using).filter(pk=self.pk)
+            cited.before_publish(stored.exclude(status=Status.PUBLISHED))
         super().save(*args, **kwargs)
+        if inserting and self.status == Status.PUBLISHED:
+            cited.after_insert(self, using)
 
     def slug_text(self) -> str:
         """The words a new slug is made from."""

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from exchange import changelog
 from relations.models import Citation, Event, Status
+from sources.models import Footnote
 from tests.api.conftest import every_page, path
 from tests.factories import (
     AgreementFactory,
@@ -82,7 +83,10 @@ def test_reference_data_is_created_updated_renamed_and_deleted(client, start):
 
 
 def test_a_claim_exists_for_the_public_only_while_published(client, start):
-    event = EventFactory(slug="summit", status=DRAFT, countries=["BY"])
+    cited_by = Footnote.objects.first()  # a seed footnote: no new source in the feed
+    event = EventFactory(
+        slug="summit", status=DRAFT, countries=["BY"], citations=1, citations__footnote=cited_by
+    )
     event.title = "Summit, still a draft"
     event.save()
     event.status = PUBLISHED
@@ -205,8 +209,8 @@ def test_memberships_relationships_and_concerns_are_in_the_feed(client, start):
 
 
 def test_publishing_a_claim_updates_the_records_that_name_it(client, start):
-    agreement = AgreementFactory(slug="gas-deal", status=DRAFT)
-    event = EventFactory(slug="talks", status=DRAFT)
+    agreement = AgreementFactory(slug="gas-deal", status=DRAFT, citations=1)
+    event = EventFactory(slug="talks", status=DRAFT, citations=1)
     event.agreements.set([agreement])
     published_event = EventFactory(slug="signing")
     published_event.agreements.set([agreement])
@@ -311,7 +315,7 @@ def test_a_claim_renamed_as_it_is_withdrawn_is_deleted_under_the_key_readers_kne
 def test_a_joint_statement_comes_and_goes_with_its_event(client, start):
     """Said by the event's parties together, it is visible only while its event is; a
     statement with a speaker stays, naming the event only while it is visible."""
-    event = EventFactory(slug="summit", status=DRAFT)
+    event = EventFactory(slug="summit", status=DRAFT, citations=1)
     joint = StatementFactory(slug="joint-declaration", event=event, speaker=None)
     spoken = StatementFactory(slug="minister-said", event=event)
     CitationFactory(statement=joint)
@@ -365,6 +369,7 @@ def test_a_claim_loaded_without_history_counts_from_its_first_edit(client, start
             Event(slug="loaded-draft", title="B", date="2008", status=DRAFT),
         ]
     )
+    Citation.objects.bulk_create([Citation(event=published, footnote=Footnote.objects.first())])
     assert feed(client, start) == []
     for event in Event.objects.filter(pk__in=[published.pk, draft.pk]):
         event.title += " (edited)"

@@ -155,10 +155,10 @@ def test_a_mirror_kept_by_the_feed_exports_what_the_site_exports(mirror, tmp_pat
     footnote.excerpt = "Corrected excerpt."
     footnote.save()
     CitationFactory(event=event, source=SourceFactory(slug="new-wire"), locator="p. 2")
+    CitationFactory(event=other, locator="p. 7")  # before its first moves: it stays cited
     moved = other.citations.first()
     moved.event = event
     moved.save()
-    CitationFactory(event=other, locator="p. 7")
     energy = DomainFactory(slug="energy-security", name="Energy security")
     event.domains.add(energy)
     event.organisations.add(OrganisationFactory(slug="belarusneft-2"))

@@ -1024,7 +1024,7 @@ def test_a_large_dossier_takes_the_same_number_of_queries(client, django_assert_
                 value_currency="EUR",
                 according_to=organisation,
                 purpose="Ours.",
-                citations=0,
+                citations__footnote=citation.footnote,  # published, so cited
             )
             agreement.domains.set(event.domains.all())
             event.agreements.add(agreement)
@@ -1189,7 +1189,9 @@ def test_publishing_an_event_updates_the_cached_counts_span_and_index(
     assert "in 2007" in html
     assert "3 published events" in html
     assert 'data-events="3"' in client.get("/relations/").content.decode()
-    event = EventFactory(status=Status.DRAFT, countries=["AM", "AZ"], date="March 2011")
+    event = EventFactory(
+        status=Status.DRAFT, countries=["AM", "AZ"], date="March 2011", citations=1
+    )
     with django_capture_on_commit_callbacks(execute=True):
         event.status = Status.PUBLISHED
         event.save()

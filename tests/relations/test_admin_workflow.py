@@ -128,7 +128,8 @@ def with_citation(data, source, locator="p. 1"):
 def change_form(client, event):
     """The change form's current values, as a browser would submit them back."""
     response = client.get(reverse("admin:relations_event_change", args=[event.pk]))
-    loaded = re.search(r'name="loaded_updated" value="([^"]+)"', response.content.decode())
+    page = response.content.decode()
+    loaded = re.search(r'name="loaded_updated" value="([^"]+)"', page)
     citations = list(event.citations.all())
     data = event_form(
         title=event.title,
@@ -145,6 +146,10 @@ def change_form(client, event):
             f"citations-{i}-id": citation.pk,
             f"citations-{i}-event": event.pk,
             f"citations-{i}-footnote": citation.footnote_id,
+            # Each row's version as shown, as the parent's: a row changed since is refused.
+            f"citations-{i}-loaded_updated": re.search(
+                rf'name="citations-{i}-loaded_updated" value="([^"]+)"', page
+            ).group(1),
         }
     return data
 
