@@ -28,7 +28,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.schema import BAD_REQUEST, NOT_FOUND, ApiSchema
+from api.schema import BAD_REQUEST, FUZZY_DATE, FUZZY_DATE_HELP, NOT_FOUND, ApiSchema
 from api.serializers import CountryRef, SlugRef, api_url
 from api.views import ISO_CODE
 from reader.dossiers import index, render
@@ -217,8 +217,9 @@ def _note(request: Request, view: NoteView) -> dict[str, Any]:
 # --- The views ----------------------------------------------------------------------------------
 AS_OF = OpenApiParameter(
     "as_of",
-    str,
-    description="Show the dossier as it stood at the end of this date: 2009, May 2009, 2009-12-31.",
+    FUZZY_DATE,
+    description="Show the dossier as it stood at the end of this date: 2009, May 2009, "
+    f"2009-12-31. {FUZZY_DATE_HELP}",
 )
 
 

@@ -8,6 +8,9 @@ page is one index range scan that stops after ``per_page + 1`` rows, however dee
 
 The cursor stays opaque (base64, as DRF's), and a damaged one answers 404 "Invalid cursor", as
 DRF's does: it is checked field by field before it can reach the database.
+
+``per_page`` is a whole number from 1 to 100, or absent (50): anything else is a 400 naming
+it, as the timeline's pages and the changes feed answer, never silently the default.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from __future__ import annotations
 from base64 import b64decode, b64encode
 from urllib import parse
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ValidationError as FieldError
 from django.db import models
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination, _reverse_ordering
 from rest_framework.utils.urls import replace_query_param
 
@@ -35,6 +38,26 @@ class KeysetPagination(CursorPagination):
     page_size_query_description = f"Results per page (1–{MAX_PER_PAGE}, default {page_size})."
     max_page_size = MAX_PER_PAGE
     cursor_query_description = "Where the page starts: copy it from a `next` or `previous` link."
+
+    def get_page_size(self, request) -> int:
+        text = request.query_params.get(self.page_size_query_param, "")
+        if text == "":
+            return self.page_size
+        size = int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return size
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    minimum=1, maximum=self.max_page_size, default=self.page_size
+                )
+        return parameters
 
     def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
         return tuple(view.get_ordering())
@@ -101,7 +124,7 @@ class KeysetPagination(CursorPagination):
                 _value(self.model, field.lstrip("-"), text)
                 for field, text in zip(self.ordering, texts, strict=True)
             )
-        except (KeyError, ValueError, UnicodeError, ValidationError):
+        except (KeyError, ValueError, UnicodeError, FieldError):
             raise NotFound(self.invalid_cursor_message) from None
         return Cursor(offset=0, reverse=reverse, position=position)
 

@@ -7,7 +7,6 @@ loads Google Fonts.)
 """
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api import views
@@ -15,6 +14,7 @@ from api.changes import ChangesView
 from api.dossiers import DossierViewSet
 from api.fixture import FixtureView
 from api.root import RootView
+from api.schema import DocsView, SchemaView
 
 app_name = "api"
 
@@ -39,7 +39,7 @@ urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("changes/", ChangesView.as_view(), name="changes"),
     path("fixture/", FixtureView.as_view(), name="fixture"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
 ]

@@ -29,7 +29,7 @@ from rest_framework.permissions import AllowAny
 from api import serializers
 from api.filters import ISO_CODE, MembershipFilter
 from api.pagination import KeysetPagination
-from api.schema import ApiSchema
+from api.schema import COUNTRY_HELP, FUZZY_DATE, FUZZY_DATE_HELP, ApiSchema
 from relations import visibility
 from relations.filters import TimelineFilter
 from relations.models import (
@@ -200,7 +200,15 @@ TIMELINE_PARAMETERS = [
         {"type": "array", "items": {"type": "string", "pattern": f"^{ISO_CODE}$"}, "maxItems": 2},
         explode=True,
         style="form",
-        description="ISO code, any case (`by`); twice for the events of a pair (`by`, `ir`).",
+        description="ISO code, any case (`by`); twice for the events of a pair (`by`, `ir`). "
+        + COUNTRY_HELP,
+    ),
+    *(
+        OpenApiParameter(name, FUZZY_DATE, description=f"{help} {FUZZY_DATE_HELP}")
+        for name, help in (
+            ("from", "Events that end on or after the first day of this date."),
+            ("to", "Events that start on or before the last day of this date."),
+        )
     ),
     OpenApiParameter(
         "domain",
@@ -280,7 +288,10 @@ class PositionViewSet(PublicViewSet):
 
 MEMBERSHIP_PARAMETERS = [
     OpenApiParameter(
-        "country", str, pattern=f"^{ISO_CODE}$", description="The member state: ISO code, any case."
+        "country",
+        str,
+        pattern=f"^{ISO_CODE}$",
+        description=f"The member state. {COUNTRY_HELP}",
     ),
     OpenApiParameter(
         "member_organisation", str, pattern=f"^{SLUG}$", description="The member organisation."

@@ -16,7 +16,10 @@ from datetime import date
 
 from django.db import models
 
-# Four-digit years only: "08" or "20080" are typos far more often than they are dates.
+# Four-digit years only: "08" or "20080" are typos far more often than they are dates. The
+# range also keeps every date read (and a day or a year either side of it, as "after"/"before"
+# and the timeline's keyset split compute) well inside Python's 0001-01-01..9999-12-31, where
+# the open sides are stored: arithmetic on those stored bounds is what overflows.
 MIN_YEAR, MAX_YEAR = 1000, 2999
 
 

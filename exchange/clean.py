@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from core.dates import FuzzyDate, parse_fuzzy_date
 from core.fields import FuzzyDateField
+from core.text import UNPRINTABLE, validate_printable
 from exchange.report import Report
 from exchange.spec import TIMESTAMPS, ModelSpec
 from relations.models import CLAIM_FIELDS, Citation, Relationship
@@ -33,8 +34,10 @@ from relations.models import CLAIM_FIELDS, Citation, Relationship
 MISSING = object()
 Cleaner = Callable[[Any], Any]
 
-# Validators a plain string is checked against by the fast path itself.
+# Validators a plain string is checked against by the fast path itself (control characters:
+# ``core.text``, which every text field of ours has).
 _SIMPLE = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)
+_FAST = (validate_printable,)
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
@@ -66,7 +69,7 @@ def _slow(f: models.Field) -> Cleaner:
 def _text(f: models.Field) -> Cleaner:
     """CharField, TextField, SlugField... (anything else slow)."""
     slow = _slow(f)
-    extra = [v for v in f.validators if not isinstance(v, _SIMPLE)]
+    extra = [v for v in f.validators if not isinstance(v, _SIMPLE) and v not in _FAST]
     slug = isinstance(f, models.SlugField) and not f.allow_unicode
     if slug:
         extra = [v for v in extra if v is not validators.validate_slug]
@@ -83,7 +86,7 @@ def _text(f: models.Field) -> Cleaner:
             return raw if blank_ok else slow(raw)
         if (
             (limit and len(raw) > limit)
-            or "\x00" in raw
+            or UNPRINTABLE.search(raw)  # NUL included
             or (choices is not None and raw not in choices)
             or (slug and not _SLUG.fullmatch(raw))
         ):

@@ -106,7 +106,9 @@ def split_date(timeline: Timeline) -> datetime.date | None:
     """Where the timeline's order splits into long events that began before the window and the
     rest (PostgreSQL only, with a "from" date; see ``page_rows``)."""
     start = timeline.window[0]
-    if start is None or start - SPLIT_MARGIN <= OPEN_LOWER:
+    # Compared before subtracting: a start within a year of 0001-01-01 (an open one) has no
+    # day a year before it, and ``date - timedelta`` would raise OverflowError (a 500).
+    if start is None or start <= OPEN_LOWER + SPLIT_MARGIN:
         return None
     if connections[timeline.queryset.db].vendor != "postgresql":
         return None

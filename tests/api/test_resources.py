@@ -413,8 +413,12 @@ def test_page_size_is_bounded(client, same_day):
     assert len(client.get("/api/events/?per_page=5").json()["results"]) == 5
     visible = Event.objects.published().count()
     assert 23 < visible <= 50
-    assert len(client.get("/api/events/?per_page=1000").json()["results"]) == visible  # <= 100
-    assert len(client.get("/api/events/?per_page=0").json()["results"]) == visible  # default 50
+    assert len(client.get("/api/events/?per_page=100").json()["results"]) == visible
+    assert len(client.get("/api/events/?per_page=").json()["results"]) == visible  # default 50
+    for bad in ("1000", "101", "0", "-1", "null", "false", "5.0", "1e2"):  # 400, not a default
+        response = client.get(f"/api/events/?per_page={bad}")
+        assert response.status_code == 400, bad
+        assert response.json() == {"per_page": ["A whole number from 1 to 100."]}
 
 
 @pytest.mark.parametrize(
