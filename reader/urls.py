@@ -2,6 +2,7 @@
 
 from django.urls import path, register_converter
 
+from core.throttle import throttled
 from reader import home
 from reader.dossiers import views as dossiers
 from reader.pages import countries, entities, sources
@@ -23,12 +24,15 @@ class CountryCode:
 
 register_converter(CountryCode, "iso")
 
+# The exports stream the whole (filtered) knowledge base: a per-client limit (core.throttle).
+export = throttled("export")
+
 urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
     path("timeline/", timeline.TimelineView.as_view(), name="timeline"),
-    path("timeline.csv", timeline_exports.timeline_csv, name="timeline-csv"),
-    path("timeline.json", timeline_exports.timeline_json, name="timeline-json"),
-    path("timeline.atom", timeline_exports.TimelineFeed(), name="timeline-atom"),
+    path("timeline.csv", export(timeline_exports.timeline_csv), name="timeline-csv"),
+    path("timeline.json", export(timeline_exports.timeline_json), name="timeline-json"),
+    path("timeline.atom", export(timeline_exports.TimelineFeed()), name="timeline-atom"),
     path("relations/", dossiers.RelationshipIndexView.as_view(), name="relationships"),
     path("relations/<iso:first>-<iso:second>/", dossiers.DossierView.as_view(), name="dossier"),
     path("countries/", countries.CountryIndexView.as_view(), name="countries"),

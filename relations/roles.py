@@ -2,7 +2,8 @@
 
 - **Analyst**: adds and changes content, sees every version of it; cannot publish, cannot delete
   published records (the admin enforces that per record), never touches users or groups.
-- **Editor**: all an analyst can, plus publish, delete anything, revert and recover from history.
+- **Editor**: all an analyst can, plus publish, delete anything, revert and recover from history;
+  and unlock a login locked out by django-axes (see its failed attempts, delete one to unlock).
 
 Created after every ``migrate`` (permissions only exist once all migrations ran, so a data
 migration cannot do it on a fresh database) and by ``manage.py setup_roles``; both idempotent.
@@ -18,6 +19,11 @@ ANALYST = "Analyst"
 EDITOR = "Editor"
 
 CONTENT_APPS = ("relations", "sources")
+# django-axes' records of failed logins: deleting an access attempt lifts its lockout.
+UNLOCK_LOGINS = Q(
+    content_type__app_label="axes",
+    codename__in=["view_accessattempt", "delete_accessattempt"],
+)
 
 
 def _content(actions: tuple[str, ...], *, history: bool = False) -> Q:
@@ -38,7 +44,7 @@ def role_permissions() -> dict[str, Q]:
         | _content(("delete",))
         | _content(("view",), history=True)
     )
-    editor = analyst | _content(("publish",)) | _content(("change",), history=True)
+    editor = analyst | _content(("publish",)) | _content(("change",), history=True) | UNLOCK_LOGINS
     return {ANALYST: analyst, EDITOR: editor}
 
 

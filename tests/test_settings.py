@@ -82,3 +82,11 @@ def test_sqlite_is_the_default_database_when_database_url_is_unset():
         text=True,
     )
     assert result.stdout.strip().endswith("sqlite3"), result.stderr
+
+
+def test_a_malformed_throttle_rate_is_an_error_not_a_guess():
+    result = manage(
+        "check", DJANGO_SETTINGS_MODULE="config.settings.dev", EXPORT_THROTTLE_RATE="lots"
+    )
+    assert result.returncode != 0
+    assert "EXPORT_THROTTLE_RATE='lots' is not a rate" in result.stderr

@@ -1,10 +1,14 @@
 """Settings shared by every environment; each value that differs comes from the environment."""
 
+import base64
+import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_networks, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -45,6 +49,8 @@ MIDDLEWARE = [
     # A database that does not answer is a 503 with Retry-After, not a 500 (core.faults).
     "core.faults.DatabaseUnavailableMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After CSP: gives admin pages their nonce policy; Permissions-Policy (see Security headers).
+    "core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +76,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # {% csp_nonce_attr %} in the admin's templates (never in public ones).
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -121,6 +129,18 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Login throttling (django-axes, database handler): LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one client address lock that pair out (429, core.lockout's page) until
+# LOGIN_COOLOFF_MINUTES pass with no further attempt, or an editor deletes its access attempt
+# in the admin (relations/roles.py). Other users, and the same user elsewhere, are unaffected.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+# Behind reverse proxies: how many append to X-Forwarded-For (core.client_ip; 0: REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -143,6 +163,69 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+
+def _style_hash(declarations: str) -> str:
+    """A CSP source allowing one exact style="..." attribute (with 'unsafe-hashes')."""
+    digest = hashlib.sha256(declarations.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+# Content-Security-Policy (docs/security.md). Public pages are cached whole, so no nonce: no
+# inline script or style at all, every script and stylesheet a file of our own.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# The admin (core.headers; never cached): a nonce per response for its own inline scripts and
+# styles (Django's admin templates carry it), and one exact style attribute of a third-party
+# template, nothing else inline. (django-import-export's import pages need none; its export
+# page, which Relata does not use, would need two more: docs/security.md.)
+ADMIN_STYLE_ATTRIBUTES = [
+    "border-top: 0",  # simple_history/object_history_list.html (each record's History page)
+]
+SECURE_CSP_ADMIN = SECURE_CSP | {
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [
+        CSP.SELF,
+        CSP.NONCE,
+        CSP.UNSAFE_HASHES,
+        *map(_style_hash, ADMIN_STYLE_ATTRIBUTES),
+    ],
+}
+# The API's HTML pages: Swagger UI's stylesheet draws its icons as data: images, and DRF's
+# browsable API has one exact style attribute (a button's float) on its filtered lists.
+SECURE_CSP_API = SECURE_CSP | {
+    "style-src": [CSP.SELF, CSP.UNSAFE_HASHES, _style_hash("float: right; margin-right: 10px")],
+    "img-src": [CSP.SELF, "data:"],
+}
+CSP_BY_URL_NAMESPACE = {"admin": SECURE_CSP_ADMIN, "api": SECURE_CSP_API}
+# Powerful browser features no page of ours uses, refused to it and to anything it embeds.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+)
 
 LOGGING = {
     "version": 1,
@@ -167,7 +250,19 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # --- Public API (api/: Django REST framework, drf-spectacular) ----------------------------------
 # Read-only and anonymous: each API view sets no authentication and AllowAny itself, so these
 # defaults stay DRF's for anything else. No CORS headers are sent (no django-cors-headers).
-REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+THROTTLE_RATES = {
+    "anon": env_rate("API_THROTTLE_RATE", "300/min"),
+    "export": env_rate("EXPORT_THROTTLE_RATE", "30/hour"),
+}
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per client address (core.throttle), 429 with Retry-After; "off" for no limit. "anon" is
+    # the API (every API request is anonymous), "export" /timeline.csv, .json and .atom.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttle.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+}
+# Addresses and networks never throttled (e.g. 127.0.0.1,::1 for the loopback load benchmark).
+THROTTLE_ALLOW_IPS = env_networks("THROTTLE_ALLOW_IPS")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Relata API",
     "DESCRIPTION": "The published data of Relata, a knowledge base of foreign relations between "
@@ -187,3 +282,16 @@ SPECTACULAR_SETTINGS = {
 # --- Background tasks (django.tasks, database backend django-tasks-db) --------------------------
 # Admin fixture imports run in a worker (`manage.py db_worker`), never inside a request.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Upload limits (exchange.uploads; docs/exchange.md) -----------------------------------------
+# A file over its view's limit is refused as it starts to arrive, before anything keeps it.
+FILE_UPLOAD_HANDLERS = [
+    "exchange.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Where uploads wait for the worker (web and worker processes must share it); default: the
+# system's temporary directory, relata-imports/.
+EXCHANGE_UPLOAD_DIR = env_str("EXCHANGE_UPLOAD_DIR", "") or None
+EXCHANGE_FIXTURE_MAX_UPLOAD = env_int("EXCHANGE_FIXTURE_MAX_UPLOAD", 256 * 1024 * 1024)
+EXCHANGE_CSV_MAX_UPLOAD = env_int("EXCHANGE_CSV_MAX_UPLOAD", 64 * 1024)

@@ -18,3 +18,14 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# The suite requests the API and exports far faster than any person: no limits here
+# (tests/security/test_throttles.py sets them with override_settings).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "export": None},
+}
+# Client.login authenticates without a request; django-axes' stock backend refuses that.
+AUTHENTICATION_BACKENDS = [
+    "core.lockout.RequestOptionalAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
