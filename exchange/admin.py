@@ -1,8 +1,10 @@
 """The admin's side of exchange: "export selected" on content lists, and fixture imports.
 
-An import is two steps over the same code as ``import_kb``: the upload is kept server-side
-under a random token and checked with a dry run, whose report is shown; confirming runs the
-import for real on the kept file (whose checksum is verified again, and which is validated
+An import is two steps over the same code as ``import_kb``, each run by a worker
+(:mod:`exchange.tasks`), never in the request: the upload (at most
+``EXCHANGE_FIXTURE_MAX_UPLOAD``: exchange.uploads) is kept server-side under a random token
+and queued for a dry run; its page shows the progress, then the report; confirming queues the
+import for real of the kept file (whose checksum is verified again, and which is validated
 again, since the database may have changed meanwhile). The confirm form carries no file, so
 nothing but the checked file can be loaded. Only people who may add and change every content
 model and publish claims may import (editors, see ``relations/roles.py``): an import writes
@@ -12,8 +14,8 @@ reference data and published claims.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import io
+from http import HTTPStatus
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,19 +23,22 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
 from exchange.export import Exporter
-from exchange.load import import_kb
-from exchange.models import Import, upload_dir
+from exchange.models import Import
 from exchange.selection import Selection
 from exchange.spec import SPECS
+from exchange.tasks import check_import, run_import
+from exchange.uploads import fixture_limit, keep_upload, prune, refusal, too_large
 
 # Larger exports belong to `manage.py export_kb`, which streams to a file.
 ACTION_LIMIT = 50_000
-PENDING_FOR = datetime.timedelta(days=1)
+# The progress page of a running import reloads itself this often (no script: the CSP).
+REFRESH_SECONDS = 2
 
 
 def import_permissions() -> list[str]:
@@ -87,27 +92,23 @@ class UploadForm(forms.Form):
         "(default: they are kept as they are, and listed).",
     )
 
+    def __init__(self, *args, refused: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused = refused
+        limit = filesizeformat(fixture_limit())
+        self.fields["file"].help_text += f" At most {limit}."
 
-def keep_upload(upload, user, update: bool) -> Import:
-    """Write the upload under a fresh token, hashing it on the way."""
-    record = Import(name=upload.name[:255], user=user, update=update)
-    upload_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
-    digest = hashlib.sha256()
-    with record.path.open("wb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            out.write(chunk)
-            record.size += len(chunk)
-    record.sha256 = digest.hexdigest()
-    return record
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > fixture_limit():  # the upload handler refuses it sooner (uploads.py)
+            raise forms.ValidationError(too_large(fixture_limit()))
+        return upload
 
-
-def file_digest(path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.refused:  # the upload handler let the file go: say why, not "required"
+            self.errors.pop("file", None)
+            self.add_error("file", self.refused)
 
 
 @admin.register(Import)
@@ -134,6 +135,8 @@ class ImportAdmin(admin.ModelAdmin):
 
     @admin.display(description="result")
     def summary(self, obj: Import) -> str:
+        if obj.running:
+            return f"{obj.get_state_display()}: {obj.records:,} records read"
         counts = obj.report.get("counts") or {}
         if obj.report.get("problem_count"):
             return f"{obj.report['problem_count']:,} problem(s)"
@@ -159,43 +162,46 @@ class ImportAdmin(admin.ModelAdmin):
         }
 
     def add_view(self, request, form_url="", extra_context=None):
-        """Upload and dry run."""
+        """Upload, and queue the dry run."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = UploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            self._discard_stale()
+        posted = request.method == "POST"
+        data, files = (request.POST, request.FILES) if posted else (None, None)
+        refused = refusal(request)  # once the form is read (above), its file may be refused
+        form = UploadForm(data, files, refused=refused)
+        if posted and form.is_valid():
+            prune()  # each upload lets go of those nobody needs any more
             record = keep_upload(
                 form.cleaned_data["file"], request.user, form.cleaned_data["update"]
             )
-            report = import_kb(
-                record.path, name=record.name, update=record.update, dry_run=True,
-                user_id=request.user.pk,
-            )  # fmt: skip
-            record.report = report.as_dict()
-            if not report.ok:
-                record.state = Import.State.REJECTED
-                record.finished = timezone.now()
-                record.forget_file()
             record.save()
+            record.task_id = str(check_import.enqueue(record.token).id)
+            record.save(update_fields=["task_id"])
             return HttpResponseRedirect(
                 reverse("admin:exchange_import_change", args=[record.token])
             )
         context = self._context(request, "Import a fixture", form=form)
-        return TemplateResponse(request, "admin/exchange/import/upload.html", context)
+        status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE if refused else HTTPStatus.OK
+        return TemplateResponse(
+            request, "admin/exchange/import/upload.html", context, status=status
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The report of an import; for one awaiting confirmation, the confirm button."""
+        """The progress of an import a worker has; then its report and, for one awaiting
+        confirmation, the confirm button."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         record = get_object_or_404(Import, token=object_id)
         pending = record.state == Import.State.PENDING
+        waiting = record.state in (Import.State.QUEUED, Import.State.CONFIRMED)
         context = self._context(
             request,
             str(record),
             record=record,
             report=record.report,
             can_confirm=pending and self._owns(request, record),
+            refresh=REFRESH_SECONDS if record.running else None,
+            no_worker=waiting and record.created < timezone.now() - datetime.timedelta(minutes=1),
         )
         return TemplateResponse(request, "admin/exchange/import/report.html", context)
 
@@ -213,45 +219,18 @@ class ImportAdmin(admin.ModelAdmin):
         return record
 
     def confirm_view(self, request, token: str) -> HttpResponse:
-        with transaction.atomic():  # the row lock makes a double click import once
+        with transaction.atomic():  # the row lock makes a double click queue it once
             record = self._pending(request, token)
-            if not record.path.exists() or file_digest(record.path) != record.sha256:
-                record.state = Import.State.REJECTED
-                problem = "The kept file changed or is gone since it was checked; upload it again."
-                record.report = {**record.report, "problems": [problem], "problem_count": 1}
-                messages.error(request, "Nothing was imported: the kept file changed or is gone.")
-            else:
-                report = import_kb(
-                    record.path, name=record.name, update=record.update,
-                    user_id=request.user.pk,
-                )  # fmt: skip
-                record.report = report.as_dict()
-                if report.loaded:
-                    record.state = Import.State.IMPORTED
-                    messages.success(request, report.summary())
-                else:  # the database changed since the dry run
-                    record.state = Import.State.REJECTED
-                    messages.error(request, report.summary())
-            record.finished = timezone.now()
-            record.forget_file()
+            record.state = Import.State.CONFIRMED
+            record.progress = record.records = 0
+            record.task_id = str(run_import.enqueue(token, request.user.pk).id)
             record.save()
+        messages.info(request, f"{record.name} is queued for import.")
         return HttpResponseRedirect(reverse("admin:exchange_import_change", args=[token]))
 
     def discard_view(self, request, token: str) -> HttpResponse:
         with transaction.atomic():
             record = self._pending(request, token)
-            record.state = Import.State.DISCARDED
-            record.finished = timezone.now()
-            record.forget_file()
-            record.save()
+            record.end(Import.State.DISCARDED)
         messages.info(request, f"Discarded {record.name}; nothing was imported.")
         return HttpResponseRedirect(reverse("admin:exchange_import_changelist"))
-
-    def _discard_stale(self) -> None:
-        """Uploads nobody confirmed within a day are let go (their files take disk space)."""
-        stale = Import.objects.filter(
-            state=Import.State.PENDING, created__lt=timezone.now() - PENDING_FOR
-        )
-        for record in stale:
-            record.forget_file()
-        stale.update(state=Import.State.DISCARDED, finished=timezone.now())

@@ -1,5 +1,6 @@
-"""Imports made through the admin (the uploaded file kept server-side under a token until it is
-confirmed, then the record of who imported what, when, with what result); the change log that
+"""Imports made through the admin (the uploaded file kept server-side under a token while a
+worker checks it and until it is confirmed and imported, then the record of who imported what,
+when, with what result); the change log that
 orders the changes feed; and where a mirror stands in a source's feed."""
 
 from __future__ import annotations
@@ -25,10 +26,20 @@ def upload_dir() -> Path:
 
 class Import(models.Model):
     class State(models.TextChoices):
+        QUEUED = "queued", "queued for checking"
+        CHECKING = "checking", "being checked"
         PENDING = "pending", "checked, awaiting confirmation"
+        CONFIRMED = "confirmed", "confirmed, queued for import"
+        IMPORTING = "importing", "being imported"
         IMPORTED = "imported", "imported"
         REJECTED = "rejected", "rejected: the file has problems"
         DISCARDED = "discarded", "discarded"
+        FAILED = "failed", "failed: nothing was imported"
+
+    # A worker has the import (or will): the page refreshes itself, the file is needed.
+    RUNNING = (State.QUEUED, State.CHECKING, State.CONFIRMED, State.IMPORTING)
+    # The file is needed while the import runs or waits for confirmation; never after.
+    KEEPS_FILE = (*RUNNING, State.PENDING)
 
     # The token names the kept file and the confirm URL; the confirm step takes no file, so
     # what is loaded is what was checked (and its checksum is verified again).
@@ -46,6 +57,12 @@ class Import(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     report = models.JSONField(default=dict, blank=True)  # exchange.report.Report.as_dict()
+    # Set by the worker (exchange.tasks) while it runs: what it does and how far it read.
+    task_id = models.CharField(max_length=64, blank=True)
+    phase = models.CharField(max_length=100, blank=True)
+    progress = models.PositiveBigIntegerField(default=0, help_text="Bytes of the file read.")
+    records = models.PositiveIntegerField(default=0, help_text="Records read.")
+    touched = models.DateTimeField(null=True, blank=True, help_text="The worker's last word.")
 
     class Meta:
         ordering = ["-created"]
@@ -58,8 +75,26 @@ class Import(models.Model):
     def path(self) -> Path:
         return upload_dir() / f"{self.token}.json"
 
+    @property
+    def running(self) -> bool:
+        return self.state in self.RUNNING
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.progress * 100 // self.size) if self.size else 0
+
     def forget_file(self) -> None:
         self.path.unlink(missing_ok=True)
+
+    def end(self, state: str, **fields) -> None:
+        """Save a final state (or PENDING), and drop the file unless it is still needed."""
+        self.state = state
+        for name, value in fields.items():
+            setattr(self, name, value)
+        if state not in self.KEEPS_FILE:
+            self.finished = self.finished or timezone.now()
+            self.forget_file()
+        self.save()
 
 
 class Change(models.Model):

@@ -1,5 +1,6 @@
-"""Step 1, read: stream the file (ijson) into the staging tables, each record cleaned by its
-model's own fields (exchange.clean)."""
+"""Step 1, read: stream the file (ijson, through :mod:`exchange.load.stream`, which refuses
+records nested too deep or too large before building them) into the staging tables, each record
+cleaned by its model's own fields (exchange.clean)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import ijson
 
 from exchange.clean import RecordReader
 from exchange.load.base import Step
+from exchange.load.stream import TOO_LARGE, TooDeep, records, too_large_message
 from exchange.spec import SPECS
 from exchange.stage import Copier, Writer
 from relations.models import CLAIM_FIELDS, Citation
@@ -69,8 +71,16 @@ class Reading(Step):
                 )
                 return False
             try:
-                for rec, item in enumerate(ijson.items(_Counting(raw, self.progress), "item"), 1):
-                    self.record(rec, item, readers, writers, links)
+                for rec, item in enumerate(records(_Counting(raw, self.progress)), 1):
+                    self.report.records = rec  # so far (the admin's progress page shows it)
+                    if item is TOO_LARGE:
+                        self.report.problem(rec, None, None, None, too_large_message())
+                    else:
+                        self.record(rec, item, readers, writers, links)
+            except TooDeep as error:
+                self.report.problem(error.record, None, None, None, str(error))
+                rec = error.record
+                complete = False
             except (ijson.JSONError, UnicodeDecodeError) as error:
                 self.report.problem(
                     rec + 1, None, None, None,

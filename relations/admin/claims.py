@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
 from core.admin_base import date_reading
+from exchange.csv_import import CsvImportMixin
 from relations.admin.citations import citation_inline
 from relations.admin.filters import (
     CountryFilter,
@@ -229,7 +229,7 @@ class StatementAdmin(DatedClaimAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ImportMixin, DatedClaimAdmin):
+class EventAdmin(CsvImportMixin, DatedClaimAdmin):
     list_display = ["title", "when", "domain_list", "country_list", "status", "citations"]
     list_filter = ["status", DomainFilter, DateFilter, CountryFilter]
     search_fields = ["title"]

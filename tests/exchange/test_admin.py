@@ -1,5 +1,6 @@
 """The admin's exchange pages over HTTP: export the selection from a list; import by upload,
-dry-run report, then confirm: editors only, and only the file that was checked."""
+dry-run report, then confirm: editors only, and only the file that was checked. The dry run
+and the import are tasks (exchange.tasks): :func:`work` runs them as the worker does."""
 
 import json
 from http import HTTPStatus
@@ -13,6 +14,7 @@ from exchange.models import Import
 from relations.models import Citation, Event, Organisation, Status
 from sources.models import Source
 from tests.exchange.conftest import records, seed_count
+from tests.exchange.worker import work
 from tests.factories import MembershipFactory, relationship
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +42,15 @@ def login(client, django_user_model):
     return as_role
 
 
-def upload(client, content: str | bytes, name="by-ir.json", update=False):
+def upload(client, content: str | bytes, name="by-ir.json", update=False, checked=True):
+    """Upload a file; then (``checked``) let the worker run its dry run."""
     data = content.encode() if isinstance(content, str) else content
-    return client.post(
+    response = client.post(
         UPLOAD, {"file": SimpleUploadedFile(name, data), **({"update": "on"} if update else {})}
     )
+    if checked:
+        work()
+    return response
 
 
 def test_export_selected_leaves_drafts_out_unless_that_action_is_chosen(client, login, seed):
@@ -83,19 +89,33 @@ def test_an_editor_uploads_sees_the_dry_run_then_confirms(client, login, seed_ex
     assert "Import fixture" in client.get(CHANGELIST).content.decode()
     assert client.get(UPLOAD).status_code == HTTPStatus.OK
 
-    response = upload(client, seed_export)
+    response = upload(client, seed_export, checked=False)
     record = Import.objects.get()
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == reverse("admin:exchange_import_change", args=[record.token])
+    assert record.state == Import.State.QUEUED and record.task_id  # not checked in the request
+    page = client.get(response["Location"]).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in page and "will check" in page
+    assert "<script" not in page.split('id="content-main"')[1]  # the CSP: no inline script
+    work()
+    record.refresh_from_db()
     assert record.state == Import.State.PENDING and record.path.exists()
+    assert record.records == len(records(seed_export))
     assert record.path.parent == uploads
     assert not Event.objects.exists()  # checked, not written
     page = client.get(response["Location"]).content.decode()
     assert "would be imported" in page and "Confirm the import" in page
     assert f"<td>relations.event</td><td>{seed_count('relations.event')}</td>" in page
 
+    assert 'http-equiv="refresh"' not in page
+
     confirm = reverse("admin:exchange_import_confirm", args=[record.token])
     assert client.post(confirm).status_code == HTTPStatus.FOUND
+    record.refresh_from_db()
+    assert record.state == Import.State.CONFIRMED and not Event.objects.exists()
+    assert client.post(confirm).status_code == HTTPStatus.NOT_FOUND  # a double click: once
+    assert "will import" in client.get(response["Location"]).content.decode()
+    assert work() == 1
     record.refresh_from_db()
     assert record.state == Import.State.IMPORTED and not record.path.exists()
     assert Event.objects.count() == seed_count("relations.event")
@@ -112,6 +132,7 @@ def test_the_confirm_step_loads_the_checked_file_not_another(client, login, seed
     other = json.dumps([{"model": "sources.source", "fields": {"slug": "swapped", "title": "X"}}])
     confirm = reverse("admin:exchange_import_confirm", args=[record.token])
     client.post(confirm, {"file": SimpleUploadedFile("other.json", other.encode())})
+    work()
     assert Event.objects.count() == seed_count("relations.event")
     assert not Source.objects.filter(slug="swapped").exists()
 
@@ -122,8 +143,10 @@ def test_a_kept_file_changed_on_the_server_is_refused(client, login, seed_export
     record = Import.objects.get()
     record.path.write_text(seed_export.replace("Belarus", "Belorussia"))
     client.post(reverse("admin:exchange_import_confirm", args=[record.token]))
+    work()
     record.refresh_from_db()
     assert record.state == Import.State.REJECTED and not Event.objects.exists()
+    assert not record.path.exists()
 
 
 def test_a_bad_upload_shows_every_problem_and_keeps_nothing(client, login):
