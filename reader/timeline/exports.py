@@ -21,7 +21,10 @@ from django.db import connections, transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
+from core.faults import broken_stream_guard, started
+from core.text import printable
 from reader.timeline.request import Timeline
 from reader.timeline.views import render_invalid
 from relations import visibility
@@ -163,6 +166,11 @@ def _cell(value) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+# The last line of an export cut short by a fault (the server then aborts the response too):
+# docs/operations.md, "Broken streams".
+INCOMPLETE = "#incomplete: this export was cut short by a server fault; retry"
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -176,7 +184,7 @@ def timeline_csv(request: HttpRequest) -> HttpResponse:
     timeline = Timeline(request)
     if not timeline.valid:
         return render_invalid(request, timeline)
-    records = export_records(timeline.queryset, _base_url(request))
+    records = started(export_records(timeline.queryset, _base_url(request)))
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
@@ -184,7 +192,9 @@ def timeline_csv(request: HttpRequest) -> HttpResponse:
         for record in records:
             yield writer.writerow([_cell(record[name]) for name in FIELDS])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    cut = writer.writerow([INCOMPLETE])  # no slug starts with "#": never an event's row
+    guarded = broken_stream_guard(lines(), marker=cut, what=request.get_full_path())
+    response = StreamingHttpResponse(guarded, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="relata-events.csv"'
     return response
 
@@ -194,7 +204,7 @@ def timeline_json(request: HttpRequest) -> HttpResponse:
     if not timeline.valid:
         errors = {**timeline.form.errors.get_json_data(), **timeline.paging.errors.get_json_data()}
         return JsonResponse({"errors": errors}, status=400)
-    records = export_records(timeline.queryset, _base_url(request))
+    records = started(export_records(timeline.queryset, _base_url(request)))
     encoder = DjangoJSONEncoder(ensure_ascii=False)
     head = {"title": timeline.title, "filter": _multi(timeline.params)}
 
@@ -206,7 +216,10 @@ def timeline_json(request: HttpRequest) -> HttpResponse:
             separator = ",\n"
         yield "\n]}\n"
 
-    return StreamingHttpResponse(chunks(), content_type="application/json")
+    # Cut short, the array is never closed and a line that is not JSON ends the text.
+    cut = f"\n{INCOMPLETE}\n"
+    guarded = broken_stream_guard(chunks(), marker=cut, what=request.get_full_path())
+    return StreamingHttpResponse(guarded, content_type="application/json")
 
 
 def _multi(params: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -220,10 +233,32 @@ def _multi(params: list[tuple[str, str]]) -> dict[str, str | list[str]]:
 
 
 # --- Atom ------------------------------------------------------------------------------------
+def _printable(value):
+    """A feed's or an item's values (dicts, lists, strings), without what XML cannot hold."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return value
+
+
+class PrintableAtom1Feed(Atom1Feed):
+    """Atom that drops control characters (``core.text``) from every text it writes: titles,
+    descriptions, categories, the filter's words echoed from the query string. XML 1.0 cannot
+    hold them, and one stored before they were refused must not take the feed down."""
+
+    def write(self, outfile, encoding) -> None:
+        self.feed = _printable(self.feed)
+        self.items = [_printable(item) for item in self.items]
+        super().write(outfile, encoding)
+
+
 class TimelineFeed(Feed):
     """The newest 50 events of the filter, as Atom."""
 
-    feed_type = Atom1Feed
+    feed_type = PrintableAtom1Feed
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         timeline = Timeline(request)
@@ -261,9 +296,11 @@ class TimelineFeed(Feed):
         return event.title
 
     def item_description(self, event: Event) -> str:
+        # Atom's <summary type="html"> is read as HTML: our plain text, escaped, so that markup
+        # typed into a summary or a country's name reaches feed readers as text.
         who = ", ".join(c.name for c in event.countries.all())
         parts = [readable_date(event.date), who, event.summary]
-        return " — ".join(p for p in parts if p)
+        return escape(" — ".join(p for p in parts if p))
 
     def item_categories(self, event: Event) -> list[str]:
         return [d.name for d in event.domains.all()]
