@@ -1,0 +1,1 @@
+"""The adversarial probes, in the suite: hostile input, permissions, XSS, faults, kills."""
