@@ -20,6 +20,7 @@ way clients can detect (docs/operations.md, "Broken streams").
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 
@@ -87,8 +88,6 @@ class DatabaseUnavailableMiddleware:
 def server_error(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     """``handler500``: Django calls it inside the ``except`` block of the failure, so the
     exception is at hand; a database fault outside any view still answers 503."""
-    import sys
-
     exc = sys.exc_info()[1]
     if is_database_unavailable(exc):
         return unavailable(request, exc)

@@ -23,6 +23,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.regex_helper import normalize
 from hypothesis import strategies as st
 
+from reader.timeline.request import PARAMETER_ORDER
+
 # --- Routes ---------------------------------------------------------------------------------
 
 
@@ -67,22 +69,9 @@ def url_patterns() -> list[tuple[str, str, object]]:
     return list(walk(get_resolver().url_patterns, "", ""))
 
 
-# The reader's views read their query through forms; these are those forms' fields.
-TIMELINE = (
-    "q",
-    "domain",
-    "from",
-    "to",
-    "country",
-    "official",
-    "organisation",
-    "agreement_kind",
-    "order",
-    "per_page",
-    "after",
-    "before",
-    "page",
-)
+# The reader's views read their query through forms; the timeline's fields are the ones its
+# canonical URLs order (a parameter added there is probed at once), plus the page number.
+TIMELINE = (*PARAMETER_ORDER, "page")
 READER_PARAMS: dict[str, tuple[str, ...]] = {
     "home": (),
     "timeline": TIMELINE,
