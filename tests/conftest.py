@@ -2,6 +2,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+# Marks by what a test uses, before ``-m`` selects (bin/test runs browser tests apart).
+pytest_plugins = ["tests.marks"]
+
 
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
