@@ -1,7 +1,10 @@
 """What every content admin shares: history, refusal of stale edits, role rules, fast lists.
 
 - History comes from django-simple-history (``SimpleHistoryAdmin``): every save through the
-  admin records who changed what; analysts may view it, editors revert (see ``roles.py``).
+  admin is one history entry (``core.history``: one row per record, its change said in words
+  on the history page); analysts may view it, editors revert (see ``roles.py``).
+- Deleting is per record: what readers rely on (a published claim, reference data that
+  published claims use) is an editor's to delete (``relations.roles.may_delete``).
 - Optimistic concurrency: the change form carries the ``updated`` time it was loaded with; a
   save whose record changed meanwhile is refused with a message naming who changed it.
 - Deleted records stay in history and can be recovered from a "Recover deleted" page.
@@ -10,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from typing import Any
@@ -19,6 +23,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, models, router, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -29,6 +34,7 @@ from django.utils.html import escape, format_html
 from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
+from core import history
 from core.dates import OPEN_LOWER, OPEN_UPPER, Precision, long_date, parse_fuzzy_date
 from core.fields import FuzzyDateField
 
@@ -135,6 +141,22 @@ class ConcurrencyInline:
         fields = list(super().get_fields(request, obj))
         return fields if "loaded_updated" in fields else [*fields, "loaded_updated"]
 
+    def get_formset(self, request, obj=None, **kwargs):
+        """A row ticked for deletion is deleted only if this role may delete that record, as
+        on its own page (``ContentAdmin.may_delete``): an official's page is no way around
+        "only editors delete a published post"."""
+        base = super().get_formset(request, obj, **kwargs)
+
+        def clean(formset) -> None:
+            base.clean(formset)
+            from relations.roles import may_delete, refusal
+
+            for form in formset.deleted_forms:
+                if form.instance.pk and not may_delete(request.user, form.instance):
+                    raise ValidationError(f"Nothing was saved: {refusal(form.instance)}")
+
+        return type(base.__name__, (base,), {"clean": clean})
+
 
 # --- Admin bases ------------------------------------------------------------------------------
 class ContentAdmin(SimpleHistoryAdmin):
@@ -147,6 +169,7 @@ class ContentAdmin(SimpleHistoryAdmin):
     save_on_top = True
     # The relata list plus an "Import fixture" link for those who may import (exchange app).
     change_list_template = "admin/exchange/content_change_list.html"
+    delete_selected_confirmation_template = "admin/relata/delete_selected_confirmation.html"
     actions = ["export_fixture"]
 
     # --- Lists
@@ -188,6 +211,24 @@ class ContentAdmin(SimpleHistoryAdmin):
                 messages.info(request, f"Read “{text}” as {date_reading(text)}.")
 
     # --- History
+    object_history_list_template = "admin/relata/object_history_list.html"
+
+    def one_history_entry(self, request, reason: str | None = None):
+        """What a POST writes is one history entry (``core.history.one_entry``)."""
+        if request.method != "POST":
+            return contextlib.nullcontext()
+        return history.one_entry(reason, using=router.db_for_write(self.model))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The record, its many-to-many links and its inline rows: one entry, not one row per
+        # field set after the save.
+        with self.one_history_entry(request):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        with self.one_history_entry(request):  # actions and list_editable saves
+            return super().changelist_view(request, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history shows the revert form to anyone who may view history and saves any
         # POST to it: reverting is an editor's act, so check it here.
@@ -195,8 +236,78 @@ class ContentAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         # In one transaction, as the change form is: the stale-edit check locks the row
         # (select_for_update), which outside a transaction is an error (a 500 on every revert).
-        with transaction.atomic(using=router.db_for_write(self.model)):
+        using = router.db_for_write(self.model)
+        with transaction.atomic(using=using), self.one_history_entry(request):
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # As simple-history's, naming the foreign keys to fetch (it calls select_related()
+        # with none for a model without any, which Django deprecates).
+        names = [f.name for f in self.model.history.model.tracked_fields if f.many_to_one]
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user", *names)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each entry's change in words (``core.history.describe``), in a few queries for the
+        page, rather than simple-history's per-row diffs of raw lists."""
+        records = list(historical_records)
+        if not records:
+            return
+        last, pk_name = records[-1], self.opts.pk.attname
+        older = (
+            self.model.history.filter(**{pk_name: getattr(last, pk_name)})
+            .filter(
+                Q(history_date__lt=last.history_date)
+                | Q(history_date=last.history_date, history_id__lt=last.history_id)
+            )
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        history.describe(records, older, self.history_inlines())
+
+    def history_inlines(self) -> list[history.Inline]:
+        """The inlines whose rows are saved with the record (and so are in its entries)."""
+        found = []
+        for inline in self.inlines:
+            if not hasattr(inline.model._meta, "simple_history_manager_attribute"):
+                continue
+            fks = [
+                field
+                for field in inline.model._meta.fields
+                if field.many_to_one and field.related_model is self.model
+                if inline.fk_name in (None, field.name)
+            ]
+            if fks:
+                found.append(history.Inline(inline.model, fks[0].attname))
+        return found
+
+    # --- Deleting: per record
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or self.may_delete(request, obj)
+
+    def may_delete(self, request: HttpRequest, obj: models.Model) -> bool:
+        """The role's answer for this record (``relations.roles.may_delete``), asked once per
+        request: the admin asks several times while it renders one page."""
+        from relations.roles import may_delete  # the policy's one place (core imports no app)
+
+        answers = request.__dict__.setdefault("_relata_may_delete", {})
+        key = (obj._meta.label, obj.pk)
+        if key not in answers:
+            answers[key] = may_delete(request.user, obj)
+        return answers[key]
+
+    def get_deleted_objects(self, objs, request):
+        """As Django's, but a record this role may not delete is named with the reason, not
+        as a "type of object" the account has no permission for."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        refused = [obj for obj in objs if not self.may_delete(request, obj)]
+        if refused:
+            from relations.roles import refusal
+
+            perms_needed = {*(p for p in perms_needed if p != self.opts.verbose_name)}
+            perms_needed |= {refusal(obj) for obj in refused[:20]}
+        return deleted, counts, perms_needed, protected
 
     # --- Recover deleted
     def get_urls(self):
@@ -248,7 +359,7 @@ class ContentAdmin(SimpleHistoryAdmin):
         record = get_object_or_404(self.deleted_records(), history_id=history_id)
         if request.method != "POST":
             return HttpResponseRedirect(self._deleted_url())
-        with transaction.atomic(using=router.db_for_write(self.model)):
+        with self.one_history_entry(request, "recovered from history"):
             obj = recover(record, request.user)
         self.log_addition(request, obj, [{"added": {}}, "Recovered from history."])
         messages.success(request, f"Recovered “{obj}” with its links and citations.")

@@ -5,7 +5,7 @@ from django.db.models.signals import class_prepared
 from core.text import validate_printable
 
 #: The apps whose text fields refuse control characters (``core.text``); not third parties'.
-OUR_APPS = frozenset({"core", "sources", "relations", "reader", "exchange", "api"})
+OUR_APPS = frozenset({"core", "sources", "relations", "reader", "exchange", "intake", "api"})
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
 
 
@@ -41,6 +41,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from core import signals
+
+        signals.connect()
         # Idempotent; covers a model somehow prepared before this module was imported.
         for model in apps.get_models(include_auto_created=True):
             refuse_control_characters(model)

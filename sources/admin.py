@@ -1,8 +1,8 @@
 """Sources and footnotes (a place in a source, stored once however many claims it backs)."""
 
 from django.contrib import admin
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, When
+from django.db.models.functions import Coalesce, Length
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -36,6 +36,18 @@ class SourceAdmin(ContentAdmin):
         return date_reading(obj.published)
 
 
+def normal_locator(locator: str) -> str:
+    """A locator as stored: spacing collapsed ("note  4 " is "note 4")."""
+    return " ".join(locator.split())
+
+
+def footnote_at(source: Source, locator: str, *, exclude: int | None = None) -> Footnote | None:
+    """The footnote already at this place in ``source``, if any: one place is one record,
+    whatever the case or spacing it is typed with (this page, and every citation row)."""
+    found = Footnote.objects.filter(source=source, locator__iexact=normal_locator(locator))
+    return found.exclude(pk=exclude).first() if exclude else found.first()
+
+
 class FootnoteForm(ConcurrencyForm):
     """Refuses a second footnote at the same place in a source (also when it differs only in
     case or spacing), naming the one to cite instead: a footnote is stored once."""
@@ -45,11 +57,7 @@ class FootnoteForm(ConcurrencyForm):
         source, locator = cleaned.get("source"), cleaned.get("locator")
         if source is None or locator is None:
             return cleaned
-        existing = (
-            Footnote.objects.filter(source=source, locator__iexact=" ".join(locator.split()))
-            .exclude(pk=self.instance.pk)
-            .first()
-        )
+        existing = footnote_at(source, locator, exclude=self.instance.pk)
         if existing is not None:
             place = f"at “{existing.locator}”" if existing.locator else "for the whole source"
             self.add_error(
@@ -72,6 +80,16 @@ class FootnoteAdmin(ContentAdmin):
     autocomplete_fields = ["source"]
     fields = ["source", "locator", "excerpt", "slug", "claims"]
     readonly_fields = ["claims"]
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # A citation row's picker names the sources its claim already cites ("?prefer=3,7"):
+        # their footnotes first, in the note's order ("note 2" before "note 10").
+        prefer = [int(pk) for pk in request.GET.get("prefer", "").split(",") if pk.isdigit()]
+        if prefer:
+            first = Case(When(source__in=prefer[:20], then=0), default=1)
+            queryset = queryset.order_by(first, "source__title", Length("locator"), "locator", "id")
+        return queryset, may_have_duplicates
 
     def get_queryset(self, request):
         # Named by its source's title in lists and in every claim's autocomplete.

@@ -11,11 +11,11 @@ import datetime
 
 from django.db import models
 from django.urls import reverse
-from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from core.fields import FuzzyDateField, fuzzy_date_constraints
 from core.models import SlugQuerySet, Timestamped
+from core.slugs import slug_within
 
 
 class Source(Timestamped):
@@ -150,7 +150,7 @@ class Footnote(Timestamped):
         super().save(*args, **kwargs)
 
     def make_slug(self) -> str:
-        base = slugify(f"{self.source.slug} {self.locator}")[:150].strip("-") or "footnote"
+        base = slug_within(f"{self.source.slug} {self.locator}", 150) or "footnote"
         slug, n = base, 1
         while Footnote.objects.filter(slug=slug).exclude(pk=self.pk).exists():
             n += 1

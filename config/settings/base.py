@@ -18,7 +18,7 @@ SECRET_KEY = env_str("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.RelataAdminConfig",  # django.contrib.admin, with our site-wide pages
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "relations",
     "reader",
     "exchange",
+    "intake",
     "api",
 ]
 

@@ -56,6 +56,9 @@ class Writing(Step):
             if f.name in TIMESTAMPS:
                 select.append(f"COALESCE(s.{q(f.column)}, %s)")
                 params.append(now)
+            elif not (f.primary_key or f.serialize):  # not exchanged (a review comment)
+                select.append("%s")
+                params.append(f.get_db_prep_save(f.get_default(), self.stage.connection))
             else:
                 select.append(f"s.{q(f.column)}")
         self.stage.execute(
@@ -72,7 +75,11 @@ class Writing(Step):
             fields = [
                 f
                 for f in spec.model._meta.concrete_fields
-                if not f.primary_key and (action == Action.UPDATE or f.name in TIMESTAMPS)
+                # Fields a fixture does not hold (serialize=False: a claim's review comment,
+                # internal editorial data) keep the install's own value.
+                if not f.primary_key
+                and f.serialize
+                and (action == Action.UPDATE or f.name in TIMESTAMPS)
             ]
             select, params = [], []
             for f in fields:

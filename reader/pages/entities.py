@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -24,7 +24,7 @@ from reader.pages.common import (
     number_notes,
 )
 from relations import presentation, visibility
-from relations.models import Agreement, Country, Official, Organisation, Statement
+from relations.models import Agreement, Country, Event, Official, Organisation, Statement
 
 #: Dossier links on an event page (every pair of its countries, up to this many).
 PAIR_LIMIT = 6
@@ -197,16 +197,28 @@ class AgreementView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         agreement = get_object_or_404(
-            visibility.agreements().prefetch_related(
-                Prefetch("countries", queryset=Country.objects.order_by("name")),
-                Prefetch(
-                    "organisations",
-                    queryset=Organisation.objects.select_related(*DESCRIBED).order_by("name"),
-                ),
-                DOMAINS_IN_ORDER,
-            ),
-            slug=self.kwargs["slug"],
+            self.loading(visibility.agreements()), slug=self.kwargs["slug"]
         )
+        context.update(self.page(agreement))
+        return context
+
+    # The page in two steps, so that the admin's staff-only preview renders a draft as readers
+    # will see it once published (relations.admin.review); this view only finds visible ones.
+    @staticmethod
+    def loading(agreements: QuerySet) -> QuerySet:
+        """What the page shows of the agreement itself, read with it."""
+        return agreements.prefetch_related(
+            Prefetch("countries", queryset=Country.objects.order_by("name")),
+            Prefetch(
+                "organisations",
+                queryset=Organisation.objects.select_related(*DESCRIBED).order_by("name"),
+            ),
+            DOMAINS_IN_ORDER,
+        )
+
+    @staticmethod
+    def page(agreement: Agreement) -> dict:
+        """The page's context for an agreement read through ``loading``."""
         labelled(*agreement.organisations.all())
         events, more_events = capped(
             visibility.events().filter(agreements=agreement).chronological(), LIST_LIMIT
@@ -214,16 +226,15 @@ class AgreementView(TemplateView):
         first_recorded, changes = stage_history(agreement)
         dated([agreement], events)
         notes = number_notes([agreement], events)
-        context.update(
-            agreement=agreement,
-            events=events,
-            more_events=more_events,
-            first_recorded=first_recorded,
-            changes=changes,
-            notes=notes,
-            list_limit=LIST_LIMIT,
-        )
-        return context
+        return {
+            "agreement": agreement,
+            "events": events,
+            "more_events": more_events,
+            "first_recorded": first_recorded,
+            "changes": changes,
+            "notes": notes,
+            "list_limit": LIST_LIMIT,
+        }
 
 
 class EventView(TemplateView):
@@ -231,33 +242,42 @@ class EventView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        event = get_object_or_404(
-            visibility.events().prefetch_related(
-                DOMAINS_IN_ORDER,
-                Prefetch("countries", queryset=Country.objects.order_by("name")),
-                Prefetch(
-                    "organisations",
-                    queryset=Organisation.objects.select_related(*DESCRIBED).order_by("name"),
-                ),
-                Prefetch(
-                    "officials",
-                    queryset=Official.objects.select_related("country").order_by("name"),
-                ),
-                Prefetch(
-                    "agreements",
-                    queryset=visibility.claims(Agreement).chronological(),
-                    to_attr="visible_agreements",
-                ),
-                Prefetch(
-                    "statements",
-                    queryset=visibility.claims(Statement)
-                    .select_related("speaker", *(f"speaker_organisation__{f}" for f in DESCRIBED))
-                    .chronological(),
-                    to_attr="visible_statements",
-                ),
+        event = get_object_or_404(self.loading(visibility.events()), slug=self.kwargs["slug"])
+        context.update(self.page(event))
+        return context
+
+    # In two steps, as AgreementView's: the admin's preview renders a draft through them.
+    @staticmethod
+    def loading(events: QuerySet) -> QuerySet:
+        """What the page shows of the event itself, read with it."""
+        return events.prefetch_related(
+            DOMAINS_IN_ORDER,
+            Prefetch("countries", queryset=Country.objects.order_by("name")),
+            Prefetch(
+                "organisations",
+                queryset=Organisation.objects.select_related(*DESCRIBED).order_by("name"),
             ),
-            slug=self.kwargs["slug"],
+            Prefetch(
+                "officials",
+                queryset=Official.objects.select_related("country").order_by("name"),
+            ),
+            Prefetch(
+                "agreements",
+                queryset=visibility.claims(Agreement).chronological(),
+                to_attr="visible_agreements",
+            ),
+            Prefetch(
+                "statements",
+                queryset=visibility.claims(Statement)
+                .select_related("speaker", *(f"speaker_organisation__{f}" for f in DESCRIBED))
+                .chronological(),
+                to_attr="visible_statements",
+            ),
         )
+
+    @staticmethod
+    def page(event: Event) -> dict:
+        """The page's context for an event read through ``loading``."""
         statements = event.visible_statements
         labelled(*event.organisations.all(), *(s.speaker_organisation for s in statements))
         dated([event], event.visible_agreements, statements)
@@ -269,12 +289,11 @@ class EventView(TemplateView):
                 itertools.combinations(sorted(countries, key=lambda c: c.code), 2), PAIR_LIMIT
             )
         ]
-        context.update(
-            event=event,
-            countries=countries,
-            agreements=event.visible_agreements,
-            statements=statements,
-            pairs=pairs,
-            notes=notes,
-        )
-        return context
+        return {
+            "event": event,
+            "countries": countries,
+            "agreements": event.visible_agreements,
+            "statements": statements,
+            "pairs": pairs,
+            "notes": notes,
+        }

@@ -18,6 +18,7 @@ from relations.admin.filters import (
     citation_count,
     names,
 )
+from relations.admin.merging import MergeEvents
 from relations.admin.workflow import ClaimAdmin
 from relations.models import Agreement, Event, Membership, Position, Statement
 from relations.presentation import readable_date
@@ -229,7 +230,7 @@ class StatementAdmin(DatedClaimAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(CsvImportMixin, DatedClaimAdmin):
+class EventAdmin(MergeEvents, CsvImportMixin, DatedClaimAdmin):
     list_display = ["title", "when", "domain_list", "country_list", "status", "citations"]
     list_filter = ["status", DomainFilter, DateFilter, CountryFilter]
     search_fields = ["title"]
@@ -301,14 +302,21 @@ class EventAdmin(CsvImportMixin, DatedClaimAdmin):
         self.warn_of_duplicates(request, form.instance)
 
     def warn_of_duplicates(self, request, event: Event) -> None:
-        """Name events that overlap in date with the same countries: maybe the same event."""
+        """Name events that overlap in date with the same countries: maybe the same event.
+        Each offers "merge into this" (this event merged into it) where the user may merge."""
         candidates = event.possible_duplicates()[:5]
         if candidates:
             links = format_html_join(
-                ", ",
-                '<a href="{}">{}</a>',
+                "; ",
+                '<a href="{}">{}</a> ({})',
                 (
-                    (reverse("admin:relations_event_change", args=[e.pk]), str(e))
+                    (
+                        reverse("admin:relations_event_change", args=[e.pk]),
+                        str(e),
+                        format_html('<a href="{}">merge into this</a>', self.merge_url(e, event))
+                        if self.may_merge(request, e, event)
+                        else "published: an editor can merge it",
+                    )
                     for e in candidates
                 ),
             )

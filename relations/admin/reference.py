@@ -9,12 +9,14 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from core.admin_base import ConcurrencyForm, ConcurrencyInline, ContentAdmin
+from relations.admin.citations import PostCitationInline
 from relations.admin.filters import CountryFilter
+from relations.admin.forms import AliasesAsLines
 from relations.models import Country, Domain, Official, Organisation, Position, Relationship
 
 
 @admin.register(Country)
-class CountryAdmin(ContentAdmin):
+class CountryAdmin(AliasesAsLines, ContentAdmin):
     list_display = ["name", "code", "alpha_3", "withdrawn"]
     list_filter = [("withdrawn", admin.EmptyFieldListFilter)]
     search_fields = ["name", "code", "alpha_3", "aliases"]
@@ -36,7 +38,7 @@ class DomainAdmin(ContentAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ContentAdmin):
+class OrganisationAdmin(AliasesAsLines, ContentAdmin):
     list_display = ["name", "short_name", "kind", "country", "location", "parent", "unnamed"]
     list_filter = ["kind", "unnamed", CountryFilter]
     list_select_related = ["country", "location", "parent"]
@@ -58,20 +60,29 @@ class OrganisationAdmin(ContentAdmin):
     ]
 
 
-class PositionInline(ConcurrencyInline, admin.TabularInline):
+class PositionInline(PostCitationInline, ConcurrencyInline, admin.TabularInline):
+    """An official's posts, each with the footnote that backs it (picked, or typed once)."""
+
     model = Position
-    fields = ["title", "country", "organisation", "start", "end", "status", "slug"]
+    fieldsets = [
+        ("Post", {"fields": ["title", "start", "end", "status", "slug"]}),
+        ("Held in", {"fields": ["country", "organisation"]}),
+        (
+            "Citation: pick a footnote, or type a new one",
+            {"fields": ["cited", "footnote", "source", "locator", "excerpt", "loaded_updated"]},
+        ),
+    ]
     autocomplete_fields = ["country", "organisation"]
     show_change_link = True
     extra = 1
 
     def get_readonly_fields(self, request, obj=None):
-        # Publishing a post (and its citation) is done on the post's own page.
-        return ["status", "slug"]
+        # Publishing a post (and removing its citations) is done on the post's own page.
+        return ["status", "slug", "cited"]
 
 
 @admin.register(Official)
-class OfficialAdmin(ContentAdmin):
+class OfficialAdmin(AliasesAsLines, ContentAdmin):
     list_display = ["name", "country", "posts"]
     list_filter = [("country", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["country"]

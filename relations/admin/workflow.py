@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ContentAdmin
 from relations.admin.forms import ClaimForm
+from relations.admin.review import ReviewedClaimAdmin
 from relations.models import Status, UncitedClaim, cited
 
 
@@ -66,7 +67,7 @@ def _queued_messages(request) -> list:
     return getattr(getattr(request, "_messages", None), "_queued_messages", [])
 
 
-class ClaimAdmin(KeepsClaimsCited, ContentAdmin):
+class ClaimAdmin(ReviewedClaimAdmin, KeepsClaimsCited, ContentAdmin):
     """Events, agreements, statements, posts, memberships: a workflow from draft to published,
     dates typed relative to the cited source resolved once, at entry (``ClaimForm``)."""
 
@@ -113,11 +114,7 @@ class ClaimAdmin(KeepsClaimsCited, ContentAdmin):
             )
         super().save_model(request, obj, form, change)
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status == Status.PUBLISHED and not self.can_publish(request):
-            return False
-        return super().has_delete_permission(request, obj)
-
+    # (Deleting one published claim is refused per record: ContentAdmin.has_delete_permission.)
     def delete_queryset(self, request, queryset):
         if not self.can_publish(request) and queryset.filter(status=Status.PUBLISHED).exists():
             raise PermissionDenied("Only editors delete published records.")

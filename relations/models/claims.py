@@ -11,12 +11,12 @@ from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import Exact
 from django.urls import reverse
-from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from core.dates import OPEN_LOWER, OPEN_UPPER, FuzzyDate, parse_fuzzy_date
 from core.fields import FuzzyDateField, fuzzy_date_constraints
 from core.models import SlugQuerySet, Timestamped
+from core.slugs import slug_within
 from relations.models import cited
 from relations.models.reference import Country, Domain, Official, Organisation, Relationship
 
@@ -108,6 +108,18 @@ class Claim(Timestamped):
         help_text="Orders claims that have the same date (lowest first), e.g. the order of the "
         "source's sentences. Kept by exports and imports.",
     )
+    # Editorial, not content: never exported (serialize=False keeps it out of fixtures and
+    # exchange.spec), never shown to readers; its history is the claim's. The database default
+    # fills it for bulk writers that do not name it (generate_kb's COPY).
+    review_comment = models.TextField(
+        "editor's comment",
+        blank=True,
+        default="",
+        db_default="",
+        serialize=False,
+        help_text="Why an editor returned this to draft, for the analyst who fixes it. "
+        "Internal: never exported or published.",
+    )
 
     date_field = "date"
 
@@ -136,8 +148,8 @@ class Claim(Timestamped):
         return str(self)
 
     def make_slug(self) -> str:
-        """A readable unique key from ``slug_text()``, with a number if already taken."""
-        base = slugify(self.slug_text())[:100].strip("-") or self._meta.model_name
+        """A readable unique key from ``slug_text()`` (whole words), with a number if taken."""
+        base = slug_within(self.slug_text(), 100) or self._meta.model_name
         slug, n = base, 1
         while type(self)._default_manager.filter(slug=slug).exclude(pk=self.pk).exists():
             n += 1
@@ -448,9 +460,13 @@ class Event(Claim):
         return parse_fuzzy_date(self.date)
 
     def possible_duplicates(self, limit: int = 20) -> list[Event]:
-        """Other events with the same countries whose dates overlap this one's."""
+        """Other events with the same countries whose dates overlap this one's. Open-sided
+        dates match nothing, on either side: "by 2010" or "in recent years" overlaps every
+        event before it, a bound or a trend, not a twin."""
+        if self.date_lower in (None, OPEN_LOWER) or self.date_upper == OPEN_UPPER:
+            return []
         codes = set(self.countries.values_list("code", flat=True))
-        if not codes or self.date_lower is None:
+        if not codes:
             return []
         candidates = (
             Event.objects.exclude(pk=self.pk)

@@ -62,13 +62,14 @@ pytestmark = pytest.mark.django_db
 # --- The policy ---------------------------------------------------------------------------------
 # Rights (relations/roles.py):
 #   view, add, change  as named;      delete            delete a record (a claim: a draft)
-#   delete published   a claim;       history           see every version, and deleted records
+#   delete published   a claim;       delete in use     reference data a published claim uses
+#   history            see every version, and deleted records
 #   revert             revert to a version, recover a deleted record
 #   publish            publish and unpublish claims;    import   the admin's own import
 # (In admins without django-simple-history, "history" is the admin's log of a record.)
 NOTHING: frozenset[str] = frozenset()
 ANALYST_CONTENT = frozenset({"view", "add", "change", "delete", "history"})
-EDITOR_CONTENT = ANALYST_CONTENT | {"delete published", "revert"}
+EDITOR_CONTENT = ANALYST_CONTENT | {"delete published", "delete in use", "revert"}
 EDITOR_CLAIMS = EDITOR_CONTENT | {"publish"}
 
 RIGHTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -114,10 +115,18 @@ VIEWS: dict[str, list[tuple[str, str | None, str]]] = {
         ("POST", "draft", "delete"),
         ("GET", "published", "delete published"),
         ("POST", "published", "delete published"),
+        ("GET", "in use", "delete in use"),
+        ("POST", "in use", "delete in use"),
     ],
     "history": [("GET", "draft", "history")],
+    # An event's merge page (relations.admin.merging): asked of no other event, it sends the
+    # user back to the event's page; test_merge.py tries real merges, published ones too.
+    "merge": [("GET", "draft", "change"), ("POST", "draft", "change")],
     "simple_history": [("GET", "version", "history"), ("POST", "version", "revert")],
     "deleted": [("GET", None, "history")],
+    # A claim as readers will see it once published (relations.admin.review): staff who may
+    # view it; a GET only.
+    "preview": [("GET", "draft", "view")],
     "recover": [("GET", "deleted", "revert"), ("POST", "deleted", "revert")],
     "import": [("GET", None, "import"), ("POST", None, "import")],
     "process_import": [("POST", None, "import")],
@@ -144,7 +153,11 @@ ACTIONS: dict[str, list[tuple[str, str]]] = {
     "unpublish": [("published", "publish")],
     "export_fixture": [("draft", "view")],
     "export_fixture_with_drafts": [("draft", "view")],
-    "delete_selected": [("draft", "delete"), ("published", "delete published")],
+    "delete_selected": [
+        ("draft", "delete"),
+        ("published", "delete published"),
+        ("in use", "delete in use"),
+    ],
 }
 
 # The admin site's own URLs: (method, URL name, anonymous, analyst, editor), as statuses
@@ -158,8 +171,17 @@ SITE: list[tuple[str, str, Any, Any, Any]] = [
     ("GET", "password_change_done", LOGIN, 200, 200),
     ("GET", "jsi18n", LOGIN, 200, 200),
     ("GET", "logout", 302, 405, 405),  # logging out is a POST
+    # The review queue: analysts see what waits, editors decide (relations.admin.review).
+    ("GET", "review", LOGIN, 200, 200),
+    # Bring in a page (intake.admin): analysts and editors; the result page without its
+    # signed result sends one back to the paste form.
+    ("GET", "intake_page", LOGIN, 200, 200),
+    ("POST", "intake_page", LOGIN, 200, 200),  # (empty: the form's errors)
+    ("GET", "intake_done", LOGIN, 302, 302),
+    ("GET", "date_preview", LOGIN, 200, 200),  # the fuzzy date field's live reading
 ]
-SITE_NAMES_ELSEWHERE = {"autocomplete", "view_on_site", "app_list"}  # checked below
+# Checked below; "review_decide" (an editor's decision on one claim) in test_review.py.
+SITE_NAMES_ELSEWHERE = {"autocomplete", "view_on_site", "app_list", "review_decide"}
 
 
 # --- The records each request is about -----------------------------------------------------------
@@ -198,6 +220,22 @@ CONTENT_FACTORIES = {
 }
 
 
+def in_use(obj, field: str):
+    """``obj``, named in ``field`` of a published event: reference data only editors delete."""
+    getattr(EventFactory(status=Status.PUBLISHED), field).add(obj)
+    return obj
+
+
+# The field of a published event that names each kind of reference data. (A source or footnote
+# that a published claim cites cannot be deleted at all while it is cited, PROTECT: who is
+# offered its Delete is tested in tests/relations/test_delete_policy.py.)
+IN_USE_BY = {
+    "relations.organisation": "organisations",
+    "relations.official": "officials",
+    "relations.domain": "domains",
+}
+
+
 def make_records(label: str, users: dict[str, Any]) -> dict[str, Any]:
     if label in CLAIM_FACTORIES:
         factory = CLAIM_FACTORIES[label]
@@ -208,7 +246,10 @@ def make_records(label: str, users: dict[str, Any]) -> dict[str, Any]:
         return {"draft": draft, "published": published, "deleted": gone}
     if label in CONTENT_FACTORIES:
         factory = CONTENT_FACTORIES[label]
-        return {"draft": factory(), "deleted": deleted_history_id(factory())}
+        records = {"draft": factory(), "deleted": deleted_history_id(factory())}
+        if label in IN_USE_BY:
+            records["in use"] = in_use(factory(), IN_USE_BY[label])
+        return records
     match label:
         case "relations.citation":
             draft = EventFactory(status=Status.DRAFT, citations=0)
@@ -216,10 +257,16 @@ def make_records(label: str, users: dict[str, Any]) -> dict[str, Any]:
             return {"draft": CitationFactory(event=draft), "deleted": gone}
         case "relations.relationship":
             gone = deleted_history_id(relationship("AD", "AE"))
-            return {"draft": relationship("AM", "AZ"), "deleted": gone}
+            used = in_use(relationship("AF", "AG"), "concerns")
+            return {"draft": relationship("AM", "AZ"), "deleted": gone, "in use": used}
         case "relations.country":
             made = Country.objects.create(code="QQ", alpha_3="QQQ", name="Qland")
-            return {"draft": Country.objects.get(code="AQ"), "deleted": deleted_history_id(made)}
+            used = Country.objects.create(code="QR", alpha_3="QQR", name="Rland")
+            return {
+                "draft": Country.objects.get(code="AQ"),
+                "deleted": deleted_history_id(made),
+                "in use": in_use(used, "countries"),
+            }
         case "exchange.import":
             # A pending import the editor uploaded (its file is gone: confirming rejects it).
             return {"draft": Import.objects.create(name="kb.json", user=users[EDITOR])}
