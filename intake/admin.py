@@ -198,7 +198,7 @@ class BringInPage:
             suggestions={p.id: p.summary for p in page.proposals if p.summary},
             as_read={p.id: p.date_as_read for p in page.proposals if p.date_as_read},
             doubts={p.id: p.doubts for p in page.proposals if p.doubts},
-            warnings=list(getattr(page, "warnings", [])),
+            warnings=list(page.warnings),
         )
         title = new["title"] or page.title
         if source is None and title:

@@ -21,6 +21,7 @@ from relations.models import Event, Statement
 from relations.roles import ANALYST, EDITOR
 from sources.models import Footnote, Source
 from tests.intake import pages
+from tests.intake.kb import SEED_PAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -280,14 +281,8 @@ def test_corrections_on_the_screen_are_checked_and_shown_with_the_form_kept(anal
     assert Footnote.objects.filter(source__title="Belarus-Iran Foreign Relations").count() == 13
 
 
-def test_the_real_engine_reads_the_seed_page_into_a_confirm_screen(analyst, settings):
-    pytest.importorskip("intake.propose")
-    from pathlib import Path
-
-    seed = Path(settings.BASE_DIR).parent / "shared" / "seed" / "belarus-iran-2010.txt"
-    if not seed.exists():
-        pytest.skip("the shared seed page is not beside the checkout")
-    response = paste(analyst, text=seed.read_text())
+def test_the_real_engine_reads_the_seed_page_into_a_confirm_screen(analyst):
+    response = paste(analyst, text=SEED_PAGE.read_text())
     assert response.status_code == HTTPStatus.OK
     assert len(response.context["notes"]) == 13
     assert response.context["proposals"].initial_form_count() >= 13
