@@ -289,3 +289,16 @@ def test_a_drafts_edit_keeps_the_caches_warm(servers, data):
     published.title = "Nordic talks, retitled"
     published.save()
     assert kb_cache.version() > before
+
+
+def test_a_page_one_process_stores_another_serves_until_a_publish(servers, data):
+    a, b, truth = servers
+    url = f"/events/{data[0].slug}/"
+    assert "Nordic talks 1" in a.get(url)[1]  # stored by A
+    # A change that bumps nothing (an update: no signals) shows only where nothing is stored.
+    Event.objects.filter(pk=data[0].pk).update(title="Nordic talks, quietly renamed")
+    assert "quietly renamed" in truth.get(url)[1]
+    assert "Nordic talks 1" in b.get(url)[1]  # B serves A's page: no query of its own
+    kb_cache.bump()  # as a publish does, on commit (autocommit here: at once)
+    for server in (a, b):
+        assert "quietly renamed" in server.get(url)[1], server.name

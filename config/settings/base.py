@@ -53,6 +53,12 @@ MIDDLEWARE = [
     # After CSP: gives admin pages their nonce policy; Permissions-Policy (see Security headers).
     "core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Whole public pages for anonymous readers, keyed by the knowledge-base version: inside
+    # the security headers (added to cached answers on their way out), after WhiteNoise (static
+    # files never reach it), outside compression (stored compressed). docs/performance.md
+    "core.page_cache.PageCacheMiddleware",
+    # Brotli or gzip, never for the admin (BREACH: core.compress).
+    "core.compress.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,6 +121,25 @@ CACHES = {
         if env_str("REDIS_URL", "")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
+}
+
+# --- Page cache (core.page_cache; docs/performance.md) --------------------------------------------
+# How long a stored page may stay in the cache (0: no page cache). Pages are keyed by the
+# knowledge-base version and the day, so this only bounds memory, never staleness.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 60 * 60)
+# What a reverse proxy, CDN or browser is told: fresh for MAX_AGE seconds after it fetched a
+# page (so a publish shows there within that), then served stale for up to STALE seconds more
+# while it revalidates (a 304, no query, when nothing was published).
+PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60)
+PAGE_CACHE_STALE = env_int("PAGE_CACHE_STALE", 300)
+# Never cached (URL names): the health check, the streamed exports, and what mirrors fetch (the
+# changes feed reads the history, which a draft's edit writes without a bump; the fixture).
+PAGE_CACHE_EXCLUDE = {
+    "healthz",
+    "timeline-csv",
+    "timeline-json",
+    "api:changes",
+    "api:fixture",
 }
 
 # --- Auth -------------------------------------------------------------------------------------

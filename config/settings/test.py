@@ -29,3 +29,7 @@ AUTHENTICATION_BACKENDS = [
     "core.lockout.RequestOptionalAxesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Most tests write through the ORM inside a rolled-back transaction (on_commit never bumps the
+# version) and then request again: no page cache here (tests/core/test_page_cache.py and the
+# cache-process servers switch it on).
+PAGE_CACHE_SECONDS = 0

@@ -12,3 +12,5 @@ CACHES = {
     }
 }
 ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+# The page cache too (core.page_cache): pages one process stores, the others serve.
+PAGE_CACHE_SECONDS = 600
