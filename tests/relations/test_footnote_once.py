@@ -12,6 +12,7 @@ from django.urls import reverse
 from relations.admin.footnotes_form import BOTH, NEITHER, NO_SOURCE
 from relations.models import Citation, Event, Position, Status
 from sources.models import Footnote
+from tests.admin_forms import submitted
 from tests.factories import (
     EventFactory,
     FootnoteFactory,
@@ -52,31 +53,6 @@ def editor(as_role):
 @pytest.fixture
 def dossier():
     return SourceFactory(title="Belarus-Iran Foreign Relations", outlet="", slug="by-ir")
-
-
-def submitted(response) -> dict:
-    """The page's forms as a browser submits them back unchanged (the rows it shows, without
-    the blank new row)."""
-    assert response.status_code == HTTPStatus.OK
-    data: dict = {}
-
-    def add(form) -> None:
-        for name in form.fields:
-            value = form[name].value()
-            if value is None or value is False:
-                continue
-            if isinstance(value, list | tuple):
-                value = [str(getattr(v, "pk", v)) for v in value]
-            data[form.add_prefix(name)] = "on" if value is True else value
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        add(formset.management_form)
-        for form in formset.initial_forms:
-            add(form)
-        data[formset.add_prefix("TOTAL_FORMS")] = str(formset.initial_form_count())
-    return data
 
 
 def row(data: dict, index: int, prefix: str = "citations", **fields) -> dict:

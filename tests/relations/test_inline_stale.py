@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from relations.models import Citation, Position
+from tests.admin_forms import submitted
 from tests.factories import EventFactory, OfficialFactory, PositionFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,27 +31,7 @@ def editors(django_user_model):
 
 def as_loaded(client, url: str) -> dict:
     """The change page's form and inline rows as a browser submits them back unchanged."""
-    response = client.get(url)
-    assert response.status_code == HTTPStatus.OK
-    data: dict = {}
-
-    def add(form) -> None:
-        for name in form.fields:
-            value = form[name].value()
-            if value is None or value is False:
-                continue
-            if isinstance(value, list | tuple):
-                value = [str(getattr(v, "pk", v)) for v in value]
-            data[form.add_prefix(name)] = "on" if value is True else value
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        add(formset.management_form)
-        for form in formset.initial_forms:
-            add(form)
-        data[formset.add_prefix("TOTAL_FORMS")] = str(formset.initial_form_count())
-    return data
+    return submitted(client.get(url))
 
 
 def row_errors(response) -> str:
