@@ -2,9 +2,17 @@
 
 The help text promises words (all of them), "phrases" (straight or curly quotes) and
 -exclusions (-word, -"a phrase"); ``parse_search`` reads them and ``search_events`` keeps the
-events that match, on PostgreSQL by full-text search and on SQLite (the one-command demo) by
-regular expressions that mean the same as closely as SQLite allows. An event is found through
-its title and summary, and through the words of the visible statements made at it.
+events that match. An event's words are its title, its summary and the quotes of the published
+statements made at it, read as one: every required term somewhere in them ("oil" in the title
+and "loan" in a quote finds the event), no excluded term anywhere in them. A draft statement's
+words neither find nor hide its event (``relations.visibility``: only published words are
+read).
+
+On PostgreSQL by full-text search over each event's stored words (table
+``relations_event_search``, one tsvector per event, which migration 0014 creates and its
+triggers keep current on every write path; no model: fixtures, the API and history never see
+it); on SQLite (the one-command demo) by regular expressions that mean the same as closely as
+SQLite allows.
 """
 
 from __future__ import annotations
@@ -16,10 +24,9 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 
 from relations import visibility
-from relations.models import Event
 
 #: The help text's examples; each finds events in the seed (tests/reader/test_timeline.py).
 SEARCH_EXAMPLES = ("Jofeir oil", "“strategic partnership”", "-nuclear")
@@ -39,6 +46,8 @@ _STOP_WORDS = frozenset(
         "a an and are as at be by for from in is it its of on or that the this to was were with",
     )
 )
+#: Each event's words, one row per event (migration 0014, PostgreSQL only).
+TABLE = "relations_event_search"
 
 
 @dataclass(frozen=True)
@@ -65,56 +74,76 @@ def parse_search(text: str) -> Search:
 
 
 def search_events(queryset: QuerySet, search: Search) -> QuerySet:
-    """The events of ``queryset`` that hold every required term and no excluded one.
+    """The events of ``queryset`` whose words (see the module's docstring) hold every required
+    term and no excluded one.
 
-    An event's documents are its title with its summary, and the words of each visible
-    statement made at it: the required terms must all be in one of them (as PostgreSQL's
-    full-text search matches one document), an excluded term in none.
+    PostgreSQL: the event's stored words hold ``t1 & t2 ...`` and not ``x1 | x2 ...``
+    (config "english": stemmed, stop words ignored; a phrase matches its words in order), two
+    conditions in the same WHERE as the other filters (see ``Holds``): the planner walks the
+    timeline's date index and stops at a page of matches for a common word, or reads the GIN
+    index for a rare one. A term of stop words only is held nowhere: required, nothing matches;
+    excluded, nothing is left out; beside other terms, it is ignored.
+
+    Elsewhere (the SQLite demo): each word matches at the start of a word, case-insensitively
+    ("loan" finds "loans"), a phrase its words in order; a term at a time, in the title, the
+    summary or a visible statement's quote.
     """
-    if search.required:
-        queryset = queryset.filter(id__in=_event_ids(search.required, queryset.db, every=True))
-    if search.excluded:
-        queryset = queryset.exclude(id__in=_event_ids(search.excluded, queryset.db, every=False))
+    if connections[queryset.db].vendor == "postgresql":
+        if search.required:
+            queryset = queryset.filter(Holds(F("id"), _tsquery(search.required, operator.and_)))
+        if search.excluded:
+            queryset = queryset.exclude(Holds(F("id"), _tsquery(search.excluded, operator.or_)))
+        return queryset
+    required = [term for term in search.required if term.casefold() not in _STOP_WORDS]
+    if search.required and not required:  # as PostgreSQL: stop words are held nowhere
+        return queryset.none()
+    for term in required:
+        queryset = queryset.filter(_holds(term))
+    for term in search.excluded:
+        if term.casefold() not in _STOP_WORDS:
+            queryset = queryset.exclude(_holds(term))
     return queryset
 
 
-def _event_ids(terms: Sequence[str], using: str, *, every: bool) -> QuerySet:
-    """Ids of events one of whose documents holds every one (or any one) of ``terms``.
+class Holds(Func):
+    """Whether the event's stored words (PostgreSQL: ``relations_event_search``, migration
+    0014) match a full-text query: ``Holds(F("id"), query)``, a condition for ``filter`` and
+    ``exclude`` that the planner turns into a semi-join or an anti-join."""
 
-    PostgreSQL: full-text search (config "english": stemmed, stop words ignored; a phrase
-    matches its words in order), each side backed by a GIN expression index from migration
-    0008 whose expression is exactly the one compiled here. Elsewhere (the SQLite demo): each
-    word matches at the start of a word, case-insensitively ("loan" finds "loans"), a phrase its
-    words in order. One semi-join over a UNION: each side uses its own index.
-    """
-    combine = operator.and_ if every else operator.or_
-    statements = visibility.statements().filter(event__isnull=False)
-    if connections[using].vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+    output_field = BooleanField()
+    conditional = True
 
-        query = reduce(
-            combine,
-            (SearchQuery(term, config="english", search_type=_search_type(term)) for term in terms),
+    def as_sql(self, compiler, connection, **extra_context):
+        event_id, query = (compiler.compile(e) for e in self.get_source_expressions())
+        sql = (
+            f"EXISTS (SELECT 1 FROM {TABLE} relata_words "
+            f"WHERE relata_words.event_id = {event_id[0]} AND relata_words.search @@ {query[0]})"
         )
-        events = Event.objects.annotate(
-            search=SearchVector("title", "summary", config="english")
-        ).filter(search=query)
-        statements = statements.annotate(search=SearchVector("quote", config="english")).filter(
-            search=query
-        )
-    else:
-        patterns = [_pattern(term) for term in terms if term.casefold() not in _STOP_WORDS]
-        if not patterns:  # only stop words: as PostgreSQL, ignored (nothing holds them)
-            return Event.objects.none().values("id")
-        events = Event.objects.filter(
-            reduce(combine, (Q(title__iregex=p) | Q(summary__iregex=p) for p in patterns))
-        )
-        statements = statements.filter(reduce(combine, (Q(quote__iregex=p) for p in patterns)))
-    return events.order_by().values("id").union(statements.order_by().values("event_id"), all=True)
+        return sql, (*event_id[1], *query[1])
 
 
-def _search_type(term: str) -> str:
-    return "phrase" if " " in term else "plain"
+def _tsquery(terms: Sequence[str], combine):
+    from django.contrib.postgres.search import SearchQuery
+
+    return reduce(
+        combine,
+        (
+            SearchQuery(term, config="english", search_type="phrase" if " " in term else "plain")
+            for term in terms
+        ),
+    )
+
+
+def _holds(term: str) -> Q:
+    """SQLite: the events whose title, summary or a published statement's quote holds
+    ``term``."""
+    pattern = _pattern(term)
+    quoted = visibility.statements().filter(event__isnull=False, quote__iregex=pattern)
+    return (
+        Q(title__iregex=pattern)
+        | Q(summary__iregex=pattern)
+        | Q(id__in=quoted.order_by().values("event_id"))
+    )
 
 
 def _pattern(term: str) -> str:
