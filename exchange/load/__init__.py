@@ -118,6 +118,8 @@ class Importer(Reading, Resolving, Checking, Classifying, Writing):
                 if self.read():
                     self.say("Resolving natural keys…")
                     self.resolve()
+                    self.say("Indexing the staged records…")
+                    self.index_staged()
                     self.say("Checking…")
                     self.check()
                 if self.report.ok:
@@ -152,6 +154,8 @@ class Importer(Reading, Resolving, Checking, Classifying, Writing):
             # Hash joins over a million keys instead of sorts spilling to disk.
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+            # Indexes made again after a big load into empty tables (load.write).
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             # Temporary tables live in this session's buffers (8 MB by default), settable only
             # before the session first used one: a fresh connection, as the command's.
             try:

@@ -57,8 +57,8 @@ class Reading(Step):
             if copier is not None:
                 copier.close()
         if complete:
-            self.say("Indexing the staged records…")
-            self._index()
+            self._index_parents()
+            self.stage.analyze()  # the counts, for resolve's plans
         return complete
 
     def _read_file(self, readers, writers, links) -> bool:
@@ -117,9 +117,19 @@ class Reading(Step):
             for value in values:
                 writer.add((rec, value))
 
-    def _index(self) -> None:
+    def _index_parents(self) -> None:
+        """Resolve looks a parent up by key, record by record, in its own staging table."""
         for spec, model in self.stage.models.items():
-            self.stage.index(model, *self.key_columns(spec))
+            if any(f.is_relation and f.related_model is spec.model for f in spec.fields):
+                self.stage.index(model, *self.key_columns(spec))
+
+    def index_staged(self) -> None:
+        """Indexes for the checks, the comparison and the load, made once resolve has
+        rewritten every staged row (maintaining them through that rewrite took longer than
+        making them afterwards)."""
+        for spec, model in self.stage.models.items():
+            if not any(f.is_relation and f.related_model is spec.model for f in spec.fields):
+                self.stage.index(model, *self.key_columns(spec))
             if spec.model is Citation:  # "is this claim cited in the file?"
                 for kind in CLAIM_FIELDS:
                     self.stage.index(model, f"key_{kind}")

@@ -65,7 +65,6 @@ class Resolving(Step):
                         f"WHERE t.{key_column} = {stage_table}.{q('key_' + f.name)})) "
                         f"WHERE {q('key_' + f.name)} IS NOT NULL"
                     )
-        self.stage.analyze()
 
     def _existing(self, spec: ModelSpec, table: str, stage_table: str) -> None:
         """Mark the staged records whose natural key the database has already."""

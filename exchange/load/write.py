@@ -13,6 +13,9 @@ from exchange.report import Action
 from exchange.spec import SPECS, TIMESTAMPS, ModelSpec
 from relations.models import cited
 
+#: New records of a model from which its empty tables' indexes are made after the load.
+REBUILD_FROM = 20_000
+
 
 class Writing(Step):
     # Provided by Resolving.
@@ -25,11 +28,20 @@ class Writing(Step):
         # a deferred trigger per row (relations.models.cited).
         cited.start_bulk_load(self.using)
         for spec, staged in self.stage.models.items():
+            rebuilt = self._drop_indexes(spec, staged)
             self._insert(spec, staged, now)
             self._update(spec, staged, now)
             for m2m in spec.m2m:
                 self._links(spec, staged, m2m)
             self._history(spec, staged, now)
+            if rebuilt:
+                # PostgreSQL makes no index on a table with pending trigger events: the deferred
+                # foreign-key checks of the rows just written run now (every target is loaded:
+                # models come in load order), and the rest of the load defers them again.
+                self.stage.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                self.stage.execute("SET CONSTRAINTS ALL DEFERRED")
+                for definition in rebuilt:
+                    self.stage.execute(definition)
         cited.finish_bulk_load(self.using, self._loaded_claims())
         if connection.vendor == "postgresql" and self.report.totals().created > 10_000:
             # Fresh statistics for the next queries' plans (autovacuum would take its time).
@@ -37,6 +49,54 @@ class Writing(Step):
                 tables = [spec.model, *(m.remote_field.through for m in spec.m2m)]
                 for model in tables:
                     self.stage.execute(f"ANALYZE {self.stage.q(model._meta.db_table)}")
+
+    def _drop_indexes(self, spec: ModelSpec, staged: type[models.Model]) -> list[str]:
+        """Into an empty table (a new install's first load), a big load goes faster without
+        the table's plain indexes (full-text and trigram search above all), made again
+        afterwards in one sorted pass each: PostgreSQL only, at least :data:`REBUILD_FROM`
+        new records; the model's table, its many-to-many tables and their history tables.
+        Unique indexes stay (they are constraints). Dropping takes the table's exclusive lock
+        until the import commits, so only an empty table (nothing to read yet) is treated so;
+        a failed import rolls it all back, indexes included. Returns the definitions to run."""
+        connection = self.stage.connection
+        if connection.vendor != "postgresql":
+            return []
+        new = staged.objects.using(self.using).filter(existing__isnull=True).count()
+        if new < REBUILD_FROM:
+            return []
+        q = self.stage.q
+        tables = [spec.model, *(m.remote_field.through for m in spec.m2m)]
+        history = getattr(spec.model, "history", None)
+        if history is not None:
+            tables.append(history.model)
+            for m2m in getattr(history.model, "_history_m2m_fields", ()):
+                try:
+                    tables.append(
+                        apps.get_model(
+                            spec.model._meta.app_label,
+                            f"Historical{spec.model.__name__}_{m2m.name}",
+                        )
+                    )
+                except LookupError:
+                    continue
+        definitions: list[str] = []
+        with connection.cursor() as cursor:
+            for model in tables:
+                table = model._meta.db_table
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(table)})")
+                if cursor.fetchone()[0]:
+                    continue
+                cursor.execute(
+                    "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                    "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisunique "
+                    "AND NOT i.indisprimary AND i.indisvalid AND NOT EXISTS "
+                    "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                    [table],
+                )
+                for name, definition in cursor.fetchall():
+                    cursor.execute(f"DROP INDEX {name}")
+                    definitions.append(definition)
+        return definitions
 
     def _loaded_claims(self) -> list[models.QuerySet]:
         return [
