@@ -6,6 +6,10 @@ as 2008-01-01), so deep in such a run every page would re-read all the rows befo
 cursor holds every ordering field (views order by something that ends in a unique field), and a
 page is one index range scan that stops after ``per_page + 1`` rows, however deep it is.
 
+Events page as the timeline does, by the same code (``EventPagination``,
+``relations.paging``): with a "from" date the scan starts a year before it, not at the first
+event ever recorded, and the long events that began earlier are merged in.
+
 The cursor stays opaque (base64, as DRF's), and a damaged one answers 404 "Invalid cursor", as
 DRF's does: it is checked field by field before it can reach the database.
 
@@ -25,6 +29,9 @@ from rest_framework.pagination import Cursor, CursorPagination, _reverse_orderin
 from rest_framework.utils.urls import replace_query_param
 
 from core.keyset import beyond
+from reader.timeline.facets import facet_data
+from reader.timeline.query import split_date
+from relations.paging import event_rows
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 100  # as the timeline's pages
 BIGINT = 2**63 - 1
@@ -73,10 +80,7 @@ class KeysetPagination(CursorPagination):
         position = self.cursor.position if self.cursor else None
 
         order = _reverse_ordering(self.ordering) if reverse else self.ordering
-        queryset = queryset.order_by(*order)
-        if position is not None:
-            queryset = queryset.filter(beyond(order, position))
-        rows = list(queryset[: self.page_size + 1])
+        rows = self.rows(queryset, order, position, view)
         self.page = rows[: self.page_size]
         more = len(rows) > self.page_size
         if reverse:
@@ -85,6 +89,13 @@ class KeysetPagination(CursorPagination):
         self.has_previous = position is not None if not reverse else more
         self.display_page_controls = self.has_next or self.has_previous
         return self.page
+
+    def rows(self, queryset, order: tuple[str, ...], position: tuple | None, view) -> list:
+        """Up to ``page_size + 1`` rows of ``queryset`` in ``order``, beyond ``position``."""
+        queryset = queryset.order_by(*order)
+        if position is not None:
+            queryset = queryset.filter(beyond(order, position))
+        return list(queryset[: self.page_size + 1])
 
     def get_next_link(self) -> str | None:
         if not self.has_next:
@@ -127,6 +138,27 @@ class KeysetPagination(CursorPagination):
         except (KeyError, ValueError, UnicodeError, FieldError):
             raise NotFound(self.invalid_cursor_message) from None
         return Cursor(offset=0, reverse=reverse, position=position)
+
+
+class EventPagination(KeysetPagination):
+    """Events, paged as the timeline pages them: the same rows by the same code
+    (``relations.paging.event_rows``), with the timeline's date window and the long events a
+    "from" date needs (cached with the timeline's facets). The view reads its list as a
+    timeline request (``view.timeline``) and the page's rows from its own queryset, which
+    carries the joins and prefetches the serializer reads."""
+
+    def rows(self, queryset, order: tuple[str, ...], position: tuple | None, view) -> list:
+        timeline = view.timeline
+        split = split_date(timeline)
+        return event_rows(
+            queryset,
+            descending=order[0].startswith("-"),
+            position=position,
+            size=self.page_size,
+            split=split,
+            early=facet_data(timeline).early if split else [],
+            read=view.get_queryset(),
+        )
 
 
 def _text(value) -> str:

@@ -58,8 +58,8 @@ RESOURCES: dict[str, tuple[str, str]] = {
 
 def api_url(request, kind: str, key: str) -> str:
     """The absolute API URL of the record of ``kind`` with natural key ``key``."""
-    view_name = RESOURCES[kind][0]
-    path = reverse(view_name, args=[key.lower() if kind == "country" else key])
+    # One reverse() per kind, filled in for each key: a page of records links to hundreds.
+    path = presentation.linker(RESOURCES[kind][0])(key.lower() if kind == "country" else key)
     return request.build_absolute_uri(path) if request is not None else path
 
 
@@ -111,13 +111,13 @@ class MoneyDisplay(serializers.Field):
 
 @extend_schema_field({"type": "array", "items": {"type": "string"}})
 class SlugList(serializers.Field):
-    """Prefetched records (a list) by their slugs alone: ``["by-ir"]``."""
+    """Records by their slugs alone, read as slugs (``api.views.linked``): ``["by-ir"]``."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(read_only=True, **kwargs)
 
-    def to_representation(self, records) -> list[str]:
-        return [record.slug for record in records]
+    def to_representation(self, slugs) -> list[str]:
+        return list(slugs)
 
 
 def precision() -> serializers.ChoiceField:

@@ -4,9 +4,11 @@
   agreements, a statement's event), come from ``relations.visibility``, the one rule of what a
   reader may see; nothing here looks at a claim's status.
 - Records are looked up by their natural key, as on the site: ISO code (any case) or slug.
-- Lists are keyset pages (``api.pagination``) in an order that ends in a unique field, with
-  related rows prefetched into lists: a page costs the same few queries for 1 or 100 records.
-- Events take the public timeline's own filter, ``relations.filters.TimelineFilter``; a filter
+- Lists are keyset pages (``api.pagination``) in an order that ends in a unique field. What a
+  record links to is read in its own query, as lists in subqueries (``linked``), and citations
+  are prefetched: a page costs the same query or two for 1 or 100 records.
+- Events take the public timeline's own filter, ``relations.filters.TimelineFilter``, and page
+  as the timeline does (its request, its date window, its keyset: ``relations.paging``); a filter
   it refuses (unknown domain, unreadable date, a NUL character...) is a 400 with its errors.
   Memberships take ``api.filters.MembershipFilter``, checked the same way.
 - Footnotes are listed when a visible claim cites them (``visibility.footnotes``), each with
@@ -17,10 +19,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from django.db.models import Prefetch
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import F, OuterRef, Prefetch, Q
+from django.db.models.functions import JSONObject
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
@@ -28,8 +34,9 @@ from rest_framework.permissions import AllowAny
 
 from api import serializers
 from api.filters import ISO_CODE, MembershipFilter
-from api.pagination import KeysetPagination
+from api.pagination import EventPagination, KeysetPagination
 from api.schema import COUNTRY_HELP, FUZZY_DATE, FUZZY_DATE_HELP, ApiSchema
+from reader.timeline.request import Timeline
 from relations import visibility
 from relations.filters import TimelineFilter
 from relations.models import (
@@ -38,9 +45,11 @@ from relations.models import (
     Citation,
     Country,
     Domain,
+    Event,
     Official,
     Organisation,
     Relationship,
+    Statement,
 )
 from sources.models import Source
 
@@ -103,31 +112,68 @@ def backed_claims() -> Prefetch:
     )
 
 
-def concerns() -> Prefetch:
-    return _list(
-        "concerns", Relationship.objects.only("id", "slug").order_by("slug"), "concern_list"
-    )
+# --- Links: what a record links to, read in the record's own query -----------------------------
+class LinkList(ArraySubquery):
+    """A subquery's values (column ``ref``), in its order, as a list: PostgreSQL's ARRAY, or
+    on SQLite (the demo's database) a JSON array read back into one."""
+
+    def __init__(self, queryset, *, objects: bool) -> None:
+        super().__init__(queryset)
+        self.objects = objects  # JSON objects (SQLite must read them as JSON, not as text)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        value = "json(_v.ref)" if self.objects else "_v.ref"
+        template = f"(SELECT json_group_array({value}) FROM (%(subquery)s) AS _v)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def get_db_converters(self, connection):
+        if connection.vendor == "sqlite":
+            return [lambda value, expression, connection: json.loads(value)]
+        return super().get_db_converters(connection)
 
 
-def countries() -> Prefetch:
-    return _list(
-        "countries", Country.objects.only("id", "code", "name").order_by("name"), "country_list"
-    )
+def linked(
+    model, relation: str, order: tuple[str, ...], fields: tuple[str, ...] | str, where=None
+) -> LinkList:
+    """For each row, the records it links to by ``relation`` (many-to-many), in ``order``, as
+    the serializer reads them: objects of ``fields``, or one field's values.
+
+    In a subquery of the row's own query: a page's references cost no query of their own (not
+    one per relation) and no model instances; the subquery is an index range of the through
+    table per row, evaluated for the page's rows only."""
+    m2m = model._meta.get_field(relation)
+    target = m2m.m2m_reverse_field_name()
+    links = m2m.remote_field.through.objects.filter(
+        where or Q(), **{m2m.m2m_field_name(): OuterRef("pk")}
+    ).order_by(*(f"{target}__{name}" for name in order))
+    if isinstance(fields, str):
+        return LinkList(links.values(ref=F(f"{target}__{fields}")), objects=False)
+    values = JSONObject(**{field: f"{target}__{field}" for field in fields})
+    return LinkList(links.values(ref=values), objects=True)
 
 
-def domains() -> Prefetch:
-    return _list("domains", Domain.objects.only("id", "slug", "name", "position"), "domain_list")
+# The fields of the serializers' references (``serializers.CountryRef``, ``SlugRef``...).
+COUNTRY_REF = ("code", "name")
+SLUG_REF = ("slug", "name")
+ORGANISATION_REF = ("slug", "name", "short_name", "unnamed")
+TITLED_REF = ("slug", "title")
 
 
-ORGANISATION_REF = ("slug", "name", "short_name", "unnamed")  # serializers.OrganisationRef
+def concerns(model) -> dict:
+    """The relationships it concerns, by slug (``serializers.SlugList``)."""
+    return {"concern_list": linked(model, "concerns", ("slug",), "slug")}
 
 
-def organisations() -> Prefetch:
-    return _list(
-        "organisations",
-        Organisation.objects.only("id", *ORGANISATION_REF).order_by("name", "id"),
-        "organisation_list",
-    )
+def countries(model) -> dict:
+    return {"country_list": linked(model, "countries", ("name",), COUNTRY_REF)}
+
+
+def domains(model) -> dict:  # in their own order (Domain.Meta)
+    return {"domain_list": linked(model, "domains", ("position", "name"), SLUG_REF)}
+
+
+def organisations(model) -> dict:
+    return {"organisation_list": linked(model, "organisations", ("name", "id"), ORGANISATION_REF)}
 
 
 # --- Reference data -----------------------------------------------------------------------------
@@ -230,30 +276,41 @@ TIMELINE_PARAMETERS = [
 class EventViewSet(PublicViewSet):
     """Visible events, filtered as the public timeline filters them (the same FilterSet)."""
 
-    queryset = attributed(visibility.events()).prefetch_related(
-        domains(),
-        countries(),
-        organisations(),
-        _list(
-            "officials",
-            Official.objects.only("id", "slug", "name").order_by("name", "id"),
-            "official_list",
-        ),
-        _list(
-            "agreements",
-            visibility.claims(Agreement).only("id", "slug", "title").order_by("date_lower", "id"),
-            "agreement_list",
-        ),
-        concerns(),
-        citations(),
+    queryset = (
+        attributed(visibility.events())
+        .annotate(
+            **domains(Event),
+            **countries(Event),
+            **organisations(Event),
+            official_list=linked(Event, "officials", ("name", "id"), SLUG_REF),
+            agreement_list=linked(
+                Event,
+                "agreements",
+                ("date_lower", "id"),
+                TITLED_REF,
+                where=visibility.claim_q(Agreement, "agreement__"),
+            ),
+            **concerns(Event),
+        )
+        .prefetch_related(citations())
     )
     serializer_class = serializers.EventSerializer
-    filter_backends = [DjangoFilterBackend]
+    pagination_class = EventPagination
+    filter_backends = [DjangoFilterBackend]  # describes the filter in the schema
     filterset_class = TimelineFilter
 
     def filter_queryset(self, queryset):
-        # The timeline's filter is for lists; a record is found by its slug alone.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        """The list is a timeline request, read by the timeline's own code (its filter, its
+        date window), so that it pages as the timeline does (``api.pagination``): the filtered
+        events, whose page is then read from ``queryset``. A record is found by its slug alone.
+        """
+        if self.action != "list":
+            return queryset
+        self.timeline = Timeline(self.request._request)
+        filterset = self.timeline.filterset
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return self.timeline.queryset
 
     def get_ordering(self) -> tuple[str, ...]:
         # The visible events in index order (date_lower, id), either way, as the timeline pages.
@@ -262,8 +319,15 @@ class EventViewSet(PublicViewSet):
 
 
 class AgreementViewSet(PublicViewSet):
-    queryset = attributed(visibility.agreements()).prefetch_related(
-        countries(), organisations(), domains(), concerns(), citations()
+    queryset = (
+        attributed(visibility.agreements())
+        .annotate(
+            **countries(Agreement),
+            **organisations(Agreement),
+            **domains(Agreement),
+            **concerns(Agreement),
+        )
+        .prefetch_related(citations())
     )
     serializer_class = serializers.AgreementSerializer
 
@@ -273,7 +337,8 @@ class StatementViewSet(PublicViewSet):
         visibility.statements()  # not the joint words of an event a reader may not see
         .select_related("speaker", "speaker_organisation", "event")
         .defer("event__summary")
-        .prefetch_related(countries(), domains(), concerns(), citations())
+        .annotate(**countries(Statement), **domains(Statement), **concerns(Statement))
+        .prefetch_related(citations())
     )
     serializer_class = serializers.StatementSerializer
 

@@ -24,14 +24,16 @@ form errors, which the views turn into a 400 page that shows them.
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import DateField, Q, QuerySet, Value
+from django.db.models import DateField, Exists, OuterRef, Q, QuerySet, Value
 
 from core import cache
 from core.dates import MAX_LENGTH, OPEN_LOWER, OPEN_UPPER, FuzzyDate, parse_fuzzy_date
@@ -272,16 +274,10 @@ COUNTRY_HELP = (
 )
 
 
-def events_about(countries: Sequence[Country]) -> QuerySet:
-    """Ids of the events about one country or a pair, as the timeline's country filter means it.
-
-    A pair: the events both states took part in, or that concern their relationship (the UN's
-    censure of Iran concerns Belarus–Iran relations without Belarus taking part). One country:
-    the events it took part in, or that concern one of its relationships, so that adding a
-    second country only ever narrows. Each side is an index range of a through table
-    ((country, event) from migration 0008; the concerns' relationship index); one semi-join
-    over their UNION, no OR across tables.
-    """
+def _about(countries: Sequence[Country]) -> list[QuerySet]:
+    """The through-table rows that put an event among those about ``countries``: one queryset
+    per way (took part; concerns), each with an ``event_id``. The one rule behind both spellings
+    below."""
     took_part = Event.countries.through.objects
     concern = Event.concerns.through.objects
     if len(countries) == 1:
@@ -295,7 +291,33 @@ def events_about(countries: Sequence[Country]) -> QuerySet:
             event_id__in=took_part.filter(country_id=second.pk).values("event_id"),
         )
         concerned = concern.filter(relationship__slug=Relationship.slug_for(first, second))
+    return [participants, concerned]
+
+
+def events_about(countries: Sequence[Country]) -> QuerySet:
+    """Ids of the events about one country or a pair, as the timeline's country filter means it.
+
+    A pair: the events both states took part in, or that concern their relationship (the UN's
+    censure of Iran concerns Belarus–Iran relations without Belarus taking part). One country:
+    the events it took part in, or that concern one of its relationships, so that adding a
+    second country only ever narrows. Each side is an index range of a through table
+    ((country, event) from migration 0008; the concerns' relationship index); one semi-join
+    over their UNION, no OR across tables: the fast way to read the whole set (facets, counts).
+    """
+    participants, concerned = _about(countries)
     return participants.values("event_id").union(concerned.values("event_id"), all=True)
+
+
+def about(countries: Sequence[Country]) -> Exists:
+    """The same events as ``events_about``, as a condition on each event row (EXISTS … OR
+    EXISTS …): the fast way to walk events in date order and stop after a page, for a busy
+    country. (The planner takes the UNION's semi-join for a set of some 200 rows, so for
+    Belarus, in 118,000 events at 10^6, it gathers and sorts them all: 290 ms for the newest
+    20, against 34 ms this way.)"""
+    return reduce(
+        operator.or_,
+        (Exists(rows.filter(event_id=OuterRef("pk"))) for rows in _about(countries)),
+    )
 
 
 # --- The FilterSet -------------------------------------------------------------------------------
@@ -392,8 +414,10 @@ class TimelineFilter(django_filters.FilterSet):
     def filter_country(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
             return queryset
+        # Per row (``about``): a page walks the date order and stops; a UNION's semi-join,
+        # planned for 200 rows, gathered and sorted all of a busy country's events first.
         ref = reference()
-        return queryset.filter(id__in=events_about([ref.country(code) for code in value]))
+        return queryset.filter(about([ref.country(code) for code in value]))
 
     def filter_official(self, queryset: QuerySet, name: str, value: Entity) -> QuerySet:
         links = Event.officials.through.objects.filter(official_id=value.pk)

@@ -18,6 +18,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import models
 
@@ -62,6 +63,23 @@ def read_citations(claims: Iterable[models.Model], *only: str) -> dict[ClaimKey,
         kind = citation.claim_kind
         found[kind, getattr(citation, f"{kind}_id")].append(citation)
     return found
+
+
+class CitedFootnote(NamedTuple):
+    """What ``Footnotes.cite`` reads of a footnote."""
+
+    pk: int
+    source: Source
+    locator: str
+    excerpt: str
+
+
+class Cited(NamedTuple):
+    """A citation read as values, for a page that needs no Citation records (the timeline):
+    what ``Footnotes.cite`` reads of one."""
+
+    footnote_id: int
+    footnote: CitedFootnote
 
 
 @dataclass

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -237,18 +237,42 @@ def _pattern(name: str, prefix: str, urlconf: str) -> str:
     return reverse(name, args=[_PLACEHOLDER], urlconf=urlconf)
 
 
+@lru_cache(maxsize=256)
+def _filler(name: str, prefix: str, urlconf: str) -> Callable[[str], str]:
+    head, _, tail = _pattern(name, prefix, urlconf).partition(_PLACEHOLDER)
+    if name == "country":
+        return lambda key: f"{head}{key.lower()}{tail}"
+    return lambda key: f"{head}{key}{tail}"
+
+
+def linker(name: str) -> Callable[[str], str]:
+    """``url_for(name, ...)`` for many keys: the URL configuration and script prefix looked up
+    once, for a page that links hundreds of records of one kind."""
+    return _filler(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
 def url_for(name: str, key: str) -> str:
     """``reverse(name, args=[key])`` without a reverse() per link: the pattern is reversed once
     with a placeholder and filled in (slugs and lower-case ISO codes need no quoting)."""
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    pattern = _pattern(name, get_script_prefix(), urlconf)
-    return pattern.replace(_PLACEHOLDER, key.lower() if name == "country" else key, 1)
+    return linker(name)(key)
 
 
 def url(obj) -> str:
     """The public page of a record (``obj.get_absolute_url()``, fast)."""
     name = obj._meta.model_name
     return url_for(name, getattr(obj, URL_KEYS[name]))
+
+
+def record_linker() -> Callable[[object], str]:
+    """``url`` for many records of any kinds, the URL configuration and script prefix looked
+    up once: what a template renders its links with (``reader.jinja2``)."""
+    prefix, urlconf = get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
+
+    def url_of(obj) -> str:
+        name = obj._meta.model_name
+        return _filler(name, prefix, urlconf)(getattr(obj, URL_KEYS[name]))
+
+    return url_of
 
 
 def dossier_url(*codes: str) -> str:

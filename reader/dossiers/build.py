@@ -12,9 +12,12 @@ A pair's ``Relationship`` record, if any, sets this dossier's own section order 
 its introduction (background, which no footnote backs); other dossiers keep the domains' order.
 
 The whole page takes a constant number of queries (at most 11, plus one per short section,
-which the counts make rare): countries, domains (with the relationship's settings), counts
-(when not cached), one or two per kind, participants, citations, the posts and memberships
-their footnotes state.
+which the counts make rare): countries and domains (the reference data), the dossier's domains
+(with the relationship's settings), counts, one or two per kind, participants, citations, the
+posts and memberships their footnotes state. All but the last three are cached public answers
+under the knowledge base's version (``core.cache``): the items chosen too
+(``newest.chosen``), since choosing them costs a pair of middling size more than the busiest.
+So a dossier whose answers are warm takes three queries.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from django.db.models import Subquery
 from django.urls import reverse
 from django.utils.text import capfirst
 
-from reader.dossiers import counts, notes, people
+from core import cache
+from reader.dossiers import counts, newest, notes, people
 from reader.dossiers.counts import Summary
-from reader.dossiers.newest import Newest, Told
+from reader.dossiers.newest import Told
 from reader.dossiers.notes import NoteView
 from reader.dossiers.pairs import KINDS, PairClaims
 from reader.dossiers.people import Mention, Named
@@ -58,6 +62,11 @@ def pair_name(first: Country, second: Country) -> str:
 
 
 def dossier_domains(slug: str) -> tuple[list[Domain], dict[int, str], str]:
+    """``read_domains`` at this version of the knowledge base (a cached public answer)."""
+    return cache.answer("dossier-domains", lambda: read_domains(slug), slug)
+
+
+def read_domains(slug: str) -> tuple[list[Domain], dict[int, str], str]:
     """This dossier's sections, in order, their titles, and its introduction: the pair's
     relationship (``slug``), if it has a record, lists its own sections first (titled where it
     says so), then every other domain follows in the usual order (``Domain.position``). A
@@ -276,7 +285,7 @@ class Dossier:
     def build(self) -> dict[str, Any]:
         domains, titles, introduction = dossier_domains(self.pair.slug)
         summary = counts.summary(self.pair, domains)
-        chosen = Newest(self.pair, domains, summary, self.section_size).choose()
+        chosen = newest.chosen(self.pair, domains, summary, self.section_size)
         order = {d.pk: n for n, d in enumerate(domains)}
         sections = sorted(chosen, key=lambda s: order.get(s, len(order)))
         by_section = {s: [Item.of(told, s) for told in chosen[s]] for s in sections}

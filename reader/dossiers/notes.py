@@ -19,23 +19,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from reader import prepared
 from reader.dossiers.pairs import known_by
-from reader.dossiers.people import ORGANISATION_RELATED, Stated, give_roles
+from reader.dossiers.people import Stated, give_roles
+from reader.pages.common import read_cited
 from relations import presentation, visibility
 from relations.footnotes import ClaimKey, Footnotes, Note
-from relations.models import Citation, Membership, Position
+from relations.models import Citation, Country, Membership, Organisation, Position
 
 if TYPE_CHECKING:
     from reader.dossiers.build import Item
-
-# What the posts and memberships need to be named (select_related).
-STATED_RELATED = (
-    "position__country",
-    *(f"position__organisation__{r}" for r in ORGANISATION_RELATED),
-    *(f"membership__organisation__{r}" for r in ORGANISATION_RELATED),
-)
 
 
 def _stated_q(model: type, as_of: datetime.date | None) -> Q:
@@ -49,30 +44,103 @@ def read(claims: Iterable[Any], as_of: datetime.date | None) -> tuple[dict[Claim
     """The claims' citations (with their footnotes and sources), by claim; and the visible posts
     and memberships that cite the same footnotes. Two queries, each driven by an index from a
     literal list: a single one (an OR, or a subquery of the footnotes) makes PostgreSQL scan
-    the citation table or join a dozen tables whole before filtering."""
-    by_kind: dict[str, list[int]] = defaultdict(list)
-    for claim in claims:
-        by_kind[claim._meta.model_name].append(claim.pk)
-    found: dict[ClaimKey, list] = defaultdict(list)
+    the citation table or join a dozen tables whole before filtering. Both read values, not
+    records (``reader.prepared``): a busy dossier has some 250 citations."""
+    found = read_cited(claims)
     shown = Stated()
-    if not by_kind:
-        return found, shown
-    own = Q(pk__in=[])
-    for kind, pks in by_kind.items():
-        own |= Q(**{f"{kind}__in": pks})
-    for citation in Citation.objects.filter(own).select_related("footnote__source").order_by("id"):
-        kind = citation.claim_kind
-        found[kind, getattr(citation, f"{kind}_id")].append(citation)
-    footnotes = {c.footnote_id for citations in found.values() for c in citations}
-    stated = (
+    footnotes = sorted({c.footnote_id for citations in found.values() for c in citations})
+    if as_of is None:
+        rows = prepared.rows(stated_rows, footnotes)
+    else:  # (rarer: built each time, with its date)
+        rows = stated_rows(footnotes, as_of) if footnotes else []
+    for footnote_id, position_id, membership_id, *columns in rows:
+        shown.add(_stated(position_id, membership_id, columns), footnote_id)
+    return found, shown
+
+
+#: What naming a post or a membership reads of an organisation (``people.Mention.of``).
+ORGANISATION_COLUMNS = (
+    "slug",
+    "name",
+    "kind",
+    "unnamed",
+    "country_id",
+    "country__name",
+    "location_id",
+    "location__name",
+)
+POSITION_COLUMNS = (
+    "slug",
+    "official_id",
+    "title",
+    "start_lower",
+    "end_upper",
+    "country_id",
+    "country__name",
+    "organisation_id",
+    *(f"organisation__{c}" for c in ORGANISATION_COLUMNS),
+)
+MEMBERSHIP_COLUMNS = (
+    "slug",
+    "member_country_id",
+    "member_organisation_id",
+    "role",
+    "start_lower",
+    "end_upper",
+    "organisation_id",
+    *(f"organisation__{c}" for c in ORGANISATION_COLUMNS),
+)
+
+
+def stated_rows(footnotes: list[int], as_of: datetime.date | None = None) -> QuerySet:
+    """The visible posts and memberships citing these footnotes, a row per citation."""
+    return (
         Citation.objects.filter(footnote_id__in=footnotes)
         .filter(_stated_q(Position, as_of) | _stated_q(Membership, as_of))
-        .select_related(*STATED_RELATED)
         .order_by("id")
+        .values_list(
+            "footnote_id",
+            "position_id",
+            "membership_id",
+            *(f"position__{c}" for c in POSITION_COLUMNS),
+            *(f"membership__{c}" for c in MEMBERSHIP_COLUMNS),
+        )
     )
-    for citation in stated if footnotes else ():
-        shown.add(citation.claim, citation.footnote_id)
-    return found, shown
+
+
+def _stated(position_id: int | None, membership_id: int | None, columns: list) -> Any:
+    """A post or membership record from a ``stated_rows`` row, with what naming it reads."""
+    width = len(POSITION_COLUMNS)
+    if position_id is not None:
+        slug, official_id, title, lower, upper, country_id, country, org_id, *org = columns[:width]
+        post = prepared.record(
+            Position, id=position_id, slug=slug, official_id=official_id, title=title,
+            start_lower=lower, end_upper=upper,
+        )  # fmt: skip
+        post.country = prepared.record(Country, id=country_id, name=country)
+        post.organisation = _organisation(org_id, org)
+        return post
+    slug, member_country_id, member_organisation_id, role, lower, upper, org_id, *org = columns[
+        width:
+    ]
+    membership = prepared.record(
+        Membership, id=membership_id, slug=slug, member_country_id=member_country_id,
+        member_organisation_id=member_organisation_id, role=role, start_lower=lower,
+        end_upper=upper,
+    )  # fmt: skip
+    membership.organisation = _organisation(org_id, org)
+    return membership
+
+
+def _organisation(pk: int | None, columns: list) -> Organisation | None:
+    slug, name, kind, unnamed, country_id, country, location_id, location = columns
+    organisation = prepared.record(
+        Organisation, id=pk, slug=slug, name=name, kind=kind, unnamed=unnamed
+    )
+    if organisation is not None:
+        organisation.country = prepared.record(Country, id=country_id, name=country)
+        organisation.location = prepared.record(Country, id=location_id, name=location)
+    return organisation
 
 
 @dataclass

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Value
 
 from core.dates import OPEN_LOWER, OPEN_UPPER
+from reader import prepared
 from reader.dossiers.pairs import KINDS, MODELS
 from relations import presentation
 from relations.models import Country, Membership, Official, Organisation, Position
@@ -132,17 +133,25 @@ def _link_rows(owner: str, relation: str, target: str, key: str, organisation: b
     )  # fmt: skip
 
 
+def participant_rows(events: list[int], agreements: list[int]) -> models.QuerySet:
+    """The link rows of these events and agreements: a UNION ALL over the five link tables
+    (compiled once per number of each: ``reader.prepared``)."""
+    ids = {"event": events, "agreement": agreements}
+    parts = [_link_rows(*link, ids[link[0]]) for link in LINKS if ids[link[0]]]
+    return parts[0].union(*parts[1:], all=True)
+
+
 def name_participants(items: list[Item], pair: set[int]) -> None:
     """Countries, organisations and officials of the events and agreements given (items and
     parts), and the speakers of the statements: one query, a UNION ALL over the five link
     tables. An event's countries of the pair are kept apart (``pair_countries``): the dossier
     is theirs, so they are named only where a membership of theirs is stated."""
     ids = {kind: [i.claim.pk for i in items if i.kind == kind] for kind in KINDS}
-    parts = [_link_rows(*link, ids[link[0]]) for link in LINKS if ids[link[0]]]
     by_claim: dict[tuple[str, int], list[tuple]] = defaultdict(list)
-    if parts:
-        for owner, owner_id, *participant in parts[0].union(*parts[1:], all=True):
-            by_claim[owner, owner_id].append(participant)
+    for owner, owner_id, *participant in prepared.rows(
+        participant_rows, ids["event"], ids["agreement"]
+    ):
+        by_claim[owner, owner_id].append(participant)
     for item in items:
         if item.kind == "statement":
             statement = item.claim

@@ -14,6 +14,7 @@ from django.template import engines
 from markupsafe import Markup
 
 from reader.dossiers.build import Item
+from relations.presentation import record_linker
 
 PARAGRAPHS = "reader/dossier/paragraphs.html"
 BODY = "reader/dossier/body.html"
@@ -25,7 +26,9 @@ def _jinja2():
 
 def body(sections: list, notes: list) -> Markup:
     """The sections (their paragraphs, "More on …" links) and the notes, as HTML."""
-    return Markup(_jinja2().get_template(BODY).render(sections=sections, notes=notes))
+    template = _jinja2().get_template(BODY)
+    # (``url_of`` for this request's links: its URL configuration read once, not per link)
+    return Markup(template.render(sections=sections, notes=notes, url_of=record_linker()))
 
 
 def paragraph(item: Item) -> Markup:

@@ -14,6 +14,7 @@ from reader.dossiers import index
 from reader.dossiers import render as markup
 from reader.dossiers.build import Dossier, pair_name
 from reader.dossiers.forms import AsOfForm, PairForm
+from relations.filters import reference
 from relations.models import Country
 
 
@@ -25,7 +26,8 @@ class DossierView(View):
     def get(self, request: HttpRequest, first: str, second: str) -> HttpResponse:
         if first == second:
             raise Http404("A country has no relations with itself here.")
-        countries = {c.code: c for c in Country.objects.filter(code__in=[first, second])}
+        ref = reference()  # (cached: every country's code and name)
+        countries = {code: c for code in (first, second) if (c := ref.country(code))}
         if len(countries) != 2:
             raise Http404("No such country.")
         if first > second:  # the canonical URL has the codes in alphabetical order

@@ -11,15 +11,31 @@ numbered with :class:`relations.footnotes.Footnotes` in the order the page shows
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
+from operator import itemgetter
 
 from django.db import models
-from django.db.models import F, Prefetch, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    CharField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 
+from reader import prepared
 from relations import presentation, visibility
-from relations.footnotes import Footnotes
-from relations.models import Agreement, Domain, Organisation
+from relations.filters import reference
+from relations.footnotes import Cited, CitedFootnote, ClaimKey, Footnotes
+from relations.models import Agreement, Citation, Domain, Event, Organisation
+from sources.models import Source
 
 #: Newest events shown on a country, organisation or official page.
 EVENT_LIMIT = 20
@@ -30,6 +46,30 @@ DOMAINS_IN_ORDER = Prefetch("domains", queryset=Domain.objects.order_by("positio
 
 #: An organisation with its owner and location, which an unnamed one's description names.
 DESCRIBED = ("country", "location")
+
+
+def with_domains(events: QuerySet) -> QuerySet:
+    """Events with their domains' ids read alongside (``domain_ids``, "3,1"), for ``domained``:
+    where a prefetch would be a query of its own. A subquery per row returned (PostgreSQL
+    evaluates it after the LIMIT)."""
+    ids = (
+        Event.domains.through.objects.filter(event=OuterRef("pk"))
+        .order_by()
+        .values("event")
+        .annotate(ids=StringAgg(Cast("domain_id", CharField()), Value(",")))
+        .values("ids")
+    )
+    return events.annotate(domain_ids=Subquery(ids, output_field=CharField()))
+
+
+def domained(events: Iterable[Event]) -> None:
+    """Give each event read ``with_domains`` its domains (``domain_list``), in their order,
+    as the reference data has them (``relations.filters.reference``, cached)."""
+    rank = {d.pk: (n, d) for n, d in enumerate(reference().domains)}
+    for event in events:
+        ids = [int(pk) for pk in (event.domain_ids or "").split(",") if pk]
+        found = [rank[pk] for pk in ids if pk in rank]  # (none unknown, unless mid-change)
+        event.domain_list = [domain for _, domain in sorted(found, key=itemgetter(0))]
 
 
 def members_of(organisation: Organisation) -> QuerySet:
@@ -113,16 +153,28 @@ def labelled(*organisations: Organisation | None) -> None:
     for organisation in organisations:
         if organisation is None:
             continue
-        if organisation.unnamed:
-            organisation.label = presentation.organisation_name(
-                organisation.name,
-                organisation.kind,
-                unnamed=True,
-                owner=organisation.country.name if organisation.country_id else "",
-                location=organisation.location.name if organisation.location_id else "",
-            )
-        else:
-            organisation.label = str(organisation)
+        unnamed = organisation.unnamed
+        organisation.label = organisation_label(
+            organisation.name,
+            organisation.short_name,
+            organisation.kind,
+            unnamed,
+            organisation.country.name if unnamed and organisation.country_id else "",
+            organisation.location.name if unnamed and organisation.location_id else "",
+        )
+
+
+@lru_cache(maxsize=4096)
+def organisation_label(
+    name: str, short_name: str, kind: str, unnamed: bool, owner: str, location: str
+) -> str:
+    """``labelled``'s label from the columns alone (a page that reads no Organisation rows):
+    a named body as ``Organisation.__str__`` names it, an unnamed one described."""
+    if unnamed:
+        return presentation.organisation_name(
+            name, kind, unnamed=True, owner=owner, location=location
+        )
+    return str(Organisation(name=name, short_name=short_name))
 
 
 def number_notes(*groups: Iterable[models.Model]) -> Footnotes:
@@ -134,3 +186,52 @@ def number_notes(*groups: Iterable[models.Model]) -> Footnotes:
     for note in notes:
         note.published = presentation.when(note.source.published)
     return notes
+
+
+# --- Citations as values: for the pages that show the most notes -----------------------------
+#: What a note shows of each citation: its claim, its footnote and the footnote's source.
+CITED_COLUMNS = (
+    "event_id",
+    "agreement_id",
+    "statement_id",
+    "footnote_id",
+    "footnote__locator",
+    "footnote__excerpt",
+    "footnote__source_id",
+    "footnote__source__slug",
+    "footnote__source__title",
+    "footnote__source__outlet",
+    "footnote__source__published",
+)
+CITED_KINDS = ("event", "agreement", "statement")
+
+
+def citation_rows(events: list[int], agreements: list[int], statements: list[int]) -> QuerySet:
+    """The citations of these events, agreements and statements, in order (by id)."""
+    claims = Q(pk__in=[])
+    for kind, ids in zip(CITED_KINDS, (events, agreements, statements), strict=True):
+        claims |= Q(**{f"{kind}_id__in": ids})
+    return Citation.objects.filter(claims).order_by("id").values_list(*CITED_COLUMNS)
+
+
+def read_cited(claims: Iterable[models.Model]) -> dict[ClaimKey, list[Cited]]:
+    """``relations.footnotes.read_citations`` for events, agreements and statements, read as
+    values (one query, compiled once: ``reader.prepared``): no Citation or Footnote records,
+    one Source record per source (its title, outlet, date and link)."""
+    ids: dict[str, list[int]] = {kind: [] for kind in CITED_KINDS}
+    for claim in claims:
+        ids[claim._meta.model_name].append(claim.pk)
+    cited: dict[ClaimKey, list[Cited]] = defaultdict(list)
+    sources: dict[int, Source] = {}
+    width = len(CITED_KINDS)
+    for row in prepared.rows(citation_rows, *(ids[kind] for kind in CITED_KINDS)):
+        kind, claim_id = next((k, pk) for k, pk in zip(CITED_KINDS, row, strict=False) if pk)
+        footnote_id, locator, excerpt, source_id, slug, title, outlet, published = row[width:]
+        if (found := sources.get(source_id)) is None:
+            found = sources[source_id] = prepared.record(
+                Source, id=source_id, slug=slug, title=title, outlet=outlet, published=published
+            )
+        cited[kind, claim_id].append(
+            Cited(footnote_id, CitedFootnote(footnote_id, found, locator, excerpt))
+        )
+    return cited

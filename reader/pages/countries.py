@@ -19,20 +19,21 @@ from django.views.generic import TemplateView
 
 from core import cache
 from reader.pages.common import (
-    DOMAINS_IN_ORDER,
     EVENT_LIMIT,
     LIST_LIMIT,
     also_written,
     capped,
     dated,
+    domained,
     labelled,
     memberships_of,
     newest,
     newest_by_index,
     number_notes,
+    with_domains,
 )
 from relations import presentation, visibility
-from relations.filters import events_about
+from relations.filters import about, events_about
 from relations.models import Country, Event
 
 #: Partners ranked on a country page.
@@ -135,11 +136,15 @@ class CountryView(TemplateView):
         context = super().get_context_data(**kwargs)
         country = get_object_or_404(Country, code=self.kwargs["code"])
         summary = country_summary(country)
-        order = newest_by_index if summary["busy"] else newest
         # As the timeline's country filter: what it took part in, or what concerns one of its
-        # relationships (so the page's link to the timeline shows the same events).
-        recent = order(visibility.events().filter(id__in=events_about([country])))
-        events = list(recent.prefetch_related(DOMAINS_IN_ORDER)[:EVENT_LIMIT])
+        # relationships (so the page's link to the timeline shows the same events). A busy
+        # country walks the date index, testing each event; a quiet one gathers its own.
+        if summary["busy"]:
+            recent = newest_by_index(visibility.events().filter(about([country])))
+        else:
+            recent = newest(visibility.events().filter(id__in=events_about([country])))
+        events = list(with_domains(recent)[:EVENT_LIMIT])
+        domained(events)
         memberships, more_memberships = capped(memberships_of(member_country=country), LIST_LIMIT)
         labelled(*(m.organisation for m in memberships))
         dated(memberships, events)

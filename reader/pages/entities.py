@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from core import cache
 from reader.pages.common import (
     DESCRIBED,
     DOMAINS_IN_ORDER,
@@ -17,11 +18,13 @@ from reader.pages.common import (
     also_written,
     capped,
     dated,
+    domained,
     labelled,
     members_of,
     memberships_of,
     newest,
     number_notes,
+    with_domains,
 )
 from relations import presentation, visibility
 from relations.models import Agreement, Country, Event, Official, Organisation, Statement
@@ -33,33 +36,48 @@ MEMBER_LIMIT = 200
 
 
 # --- Organisations and officials --------------------------------------------------------------
+def organisation_structure(organisation: Organisation) -> dict:
+    """An organisation's members, its own memberships, the posts in it (each capped, with
+    whether there are more) and its sub-bodies, at this version of the knowledge base: a
+    cached public answer (``core.cache``), as a country's rankings are. Four queries on a miss;
+    what changes with every event (its newest events, agreements, words) is read each time."""
+    return cache.answer("organisation-structure", lambda: structure(organisation), organisation.pk)
+
+
+def structure(organisation: Organisation) -> dict:
+    return {
+        "members": capped(members_of(organisation), MEMBER_LIMIT),
+        "member_of": capped(memberships_of(member_organisation=organisation), LIST_LIMIT),
+        "positions": capped(
+            visibility.positions()
+            .filter(organisation=organisation)
+            .select_related("official", "country")
+            .chronological(),
+            LIST_LIMIT,
+        ),
+        "children": list(Organisation.objects.filter(parent=organisation).order_by("name")),
+    }
+
+
 class OrganisationView(TemplateView):
     template_name = "reader/pages/organisation.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         organisation = get_object_or_404(
-            Organisation.objects.select_related("country", "parent", "location").prefetch_related(
-                Prefetch("children", queryset=Organisation.objects.order_by("name"))
-            ),
+            Organisation.objects.select_related("country", "parent", "location"),
             slug=self.kwargs["slug"],
         )
-        members, more_members = capped(members_of(organisation), MEMBER_LIMIT)
-        member_of, more_member_of = capped(
-            memberships_of(member_organisation=organisation), LIST_LIMIT
-        )
-        positions, more_positions = capped(
-            visibility.positions()
-            .filter(organisation=organisation)
-            .select_related("official", "country")
-            .chronological(),
-            LIST_LIMIT,
-        )
+        structure = organisation_structure(organisation)
+        members, more_members = structure["members"]
+        member_of, more_member_of = structure["member_of"]
+        positions, more_positions = structure["positions"]
         events = list(
-            newest(visibility.events().filter(organisations=organisation)).prefetch_related(
-                DOMAINS_IN_ORDER
-            )[:EVENT_LIMIT]
+            with_domains(newest(visibility.events().filter(organisations=organisation)))[
+                :EVENT_LIMIT
+            ]
         )
+        domained(events)
         agreements, more_agreements = capped(
             newest(visibility.agreements().filter(organisations=organisation)), LIST_LIMIT
         )
@@ -81,6 +99,7 @@ class OrganisationView(TemplateView):
         notes = number_notes(members, member_of, positions, events, agreements, statements)
         context.update(
             organisation=organisation,
+            children=structure["children"],
             aliases=also_written(organisation.aliases, organisation.name, organisation.short_name),
             members=members,
             more_members=more_members,
@@ -130,10 +149,9 @@ class OfficialView(TemplateView):
         labelled(*(p.organisation for p in positions))
         labelled(*(s.speaker_organisation for s in statements))
         events = list(
-            newest(visibility.events().filter(officials=official)).prefetch_related(
-                DOMAINS_IN_ORDER
-            )[:EVENT_LIMIT]
+            with_domains(newest(visibility.events().filter(officials=official)))[:EVENT_LIMIT]
         )
+        domained(events)
         dated(positions, statements, events)
         notes = number_notes(positions, statements, events)
         context.update(

@@ -1,30 +1,37 @@
-"""A timeline page: keyset rows on (date_lower, id), what each event shows (one query per
-relation), its footnotes, and its headings (year, then month).
+"""A timeline page: keyset rows on (date_lower, id), what each event shows, its footnotes, and
+its headings (year, then month).
 
 What a page costs, whatever the database's size: one query for the rows (no OFFSET, no COUNT),
-one per relation, one for the citations of the events and their quotes together: the same few
-queries for 10 or 100 events.
+one for every record they link to (five link tables, one UNION ALL; domains and countries are
+the cached reference data), one for their statements, one for the citations of the events and
+their quotes together: four queries for 10 or 100 events. The last three read values, not
+records, with SQL compiled once per process (``reader.prepared``): building and compiling the
+querysets cost more Python time than the rest of the page's data.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
-from django.db import connections
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import BooleanField, CharField, DateField, QuerySet, Value
+from django.db.models.functions import Cast
 
 from core.dates import MONTH_NAMES, OPEN_LOWER, Precision, parse_fuzzy_date
-from core.keyset import beyond
-from reader.pages.common import DESCRIBED, labelled
+from reader import prepared
+from reader.pages.common import organisation_label, read_cited
 from reader.timeline.request import Timeline
 from relations import visibility
-from relations.filters import Cursor
+from relations.filters import Cursor, reference
 from relations.footnotes import Footnotes
-from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Statement
-from relations.presentation import when
+from relations.models import Agreement, Event, Official, Organisation, Statement
+from relations.paging import SPLIT_MARGIN, event_rows  # noqa: F401 (SPLIT_MARGIN: tests)
+from relations.paging import split_date as split_of
+from relations.presentation import linker, when
 
 #: What the page shows of an organisation: enough to name one the sources do not name.
 ORGANISATION_FIELDS = (
@@ -42,9 +49,6 @@ NOTE_SOURCE_FIELDS = (
     "footnote__source__title",
     "footnote__source__outlet",
 )
-# Where a page with a "from" date splits the keyset order (see page_rows): events that start
-# more than this before "from" and still overlap it must span over a year, so they are few.
-SPLIT_MARGIN = datetime.timedelta(days=366)
 MONTH_LEVEL = {Precision.DAY, Precision.PART_OF_MONTH, Precision.MONTH}
 
 
@@ -72,14 +76,16 @@ class Page:
 
 def page(timeline: Timeline, early: list[tuple[int, int]]) -> Page:
     """The page the request asks for (``early``: the facet query's long events, see
-    ``page_rows``), with its links, its events annotated and grouped, and its notes."""
+    ``relations.paging.event_rows``), with its links, its events annotated and grouped, and
+    its notes."""
     paging = timeline.paging.cleaned_data
     after, before = paging.get("after"), paging.get("before")
     size = timeline.paging.size
-    rows = page_rows(
+    cursor = after or before
+    rows = event_rows(
         timeline.queryset,
         descending=(timeline.order == "newest") != bool(before),
-        cursor=after or before,
+        position=(cursor.date, cursor.id) if cursor else None,
         size=size,
         split=split_date(timeline),
         early=early,
@@ -101,135 +107,162 @@ def page(timeline: Timeline, early: list[tuple[int, int]]) -> Page:
     return result
 
 
-# --- Rows: keyset on (date_lower, id) --------------------------------------------------------
+# --- Rows: keyset on (date_lower, id), as the API's event list (relations.paging) ----------
 def split_date(timeline: Timeline) -> datetime.date | None:
-    """Where the timeline's order splits into long events that began before the window and the
-    rest (PostgreSQL only, with a "from" date; see ``page_rows``)."""
-    start = timeline.window[0]
-    # Compared before subtracting: a start within a year of 0001-01-01 (an open one) has no
-    # day a year before it, and ``date - timedelta`` would raise OverflowError (a 500).
-    if start is None or start <= OPEN_LOWER + SPLIT_MARGIN:
-        return None
-    if connections[timeline.queryset.db].vendor != "postgresql":
-        return None
-    return start - SPLIT_MARGIN
-
-
-def page_rows(
-    queryset: QuerySet,
-    *,
-    descending: bool,
-    cursor: Cursor | None,
-    size: int,
-    split: datetime.date | None = None,
-    early: list[tuple[int, int]] = (),
-) -> list[Event]:
-    """Up to ``size + 1`` events in (date_lower, id) order, beyond ``cursor`` if given.
-
-    One query, a deferred join: the ids of the page come from an index-only scan of visible
-    events in keyset order (partial index on (date_lower, id) carrying date_upper), checking each
-    against the filter's subqueries, stopping at ``size + 1``; then only those rows are read.
-
-    Overlap with a "from" date means ``date_upper >= from``, which an index on date_lower cannot
-    bound: a plain ordered scan would start at the first event ever recorded. So with a "from"
-    date the order is cut at ``split = from - 366 days``. Events that start after the split are
-    scanned from there. Those that start before it and still overlap "from" all sort before the
-    rest and span more than a year ("since 1990", long intervals, decades): few, and listed by
-    the facet query (``early``, (ordinal, id) pairs cached with the facets); the page takes the
-    ones beyond the cursor by id.
-    """
-    order = ("-date_lower", "-id") if descending else ("date_lower", "id")
-    scan = queryset.order_by(*order)
-    if cursor is not None:
-        scan = scan.filter(beyond(order, (cursor.date, cursor.id)))
-    if split is None:
-        ids = scan.values("id")[: size + 1]
-    else:
-        key = (cursor.date.toordinal(), cursor.id) if cursor else None
-        ahead = [
-            pk
-            for lower, pk in (reversed(early) if descending else early)
-            if key is None or ((lower, pk) < key if descending else (lower, pk) > key)
-        ][: size + 1]
-        # Ascending, the early events come first; descending, once the cursor is before the
-        # split, only early events are left.
-        fills = len(ahead) > size if not descending else bool(cursor and cursor.date < split)
-        ids = None if fills else scan.filter(date_lower__gte=split).values("id")[: size + 1]
-        if ahead:
-            listed = Event.objects.filter(pk__in=ahead).values("id")
-            ids = listed if ids is None else ids.union(listed, all=True)
-        if ids is None:
-            return []
-    return list(visibility.events().filter(id__in=ids).order_by(*order)[: size + 1])
+    """Where the timeline's order splits (``relations.paging.split_date``)."""
+    return split_of(timeline.queryset, timeline.window[0])
 
 
 # --- What each event shows -------------------------------------------------------------------
-def prefetches() -> list[Prefetch]:
-    """What a page shows of each event, one query per relation; linked claims only where a
-    reader may see them.
+NO_TEXT = Value("", output_field=CharField())
+NO_FLAG = Value(False, output_field=BooleanField())
+NO_DATE = Cast(Value(None), DateField())  # typed: a bare NULL in one branch is text to a UNION
 
-    Into plain lists (``to_attr``): the template reads them many times, and a prefetched
-    manager would make a new QuerySet (and a new manager) at every read.
-    """
-    return [
-        Prefetch(
-            "domains",
-            queryset=Domain.objects.only("id", "slug", "name", "position"),
-            to_attr="domain_list",
-        ),
-        Prefetch(
-            "countries",
-            queryset=Country.objects.only("id", "code", "name"),
-            to_attr="country_list",
-        ),
-        Prefetch(
-            "organisations",
-            queryset=Organisation.objects.select_related(*DESCRIBED).only(*ORGANISATION_FIELDS),
-            to_attr="organisation_list",
-        ),
-        Prefetch(
-            "officials",
-            queryset=Official.objects.only("id", "slug", "name"),
-            to_attr="official_list",
-        ),
-        Prefetch(
-            "agreements",
-            queryset=visibility.claims(Agreement).only("id", "slug", "title", "kind"),
-            to_attr="agreement_list",
-        ),
-        Prefetch(
-            "statements",
-            queryset=visibility.claims(Statement)
-            .select_related("speaker", *(f"speaker_organisation__{f}" for f in DESCRIBED))
-            .only(
-                "id",
-                "slug",
-                "form",
-                "quote",
-                "verb",
-                "context",
-                "language",
-                "event_id",
-                "date_lower",
-                "speaker__id",
-                "speaker__slug",
-                "speaker__name",
-                *(f"speaker_organisation__{f}" for f in ORGANISATION_FIELDS),
-            )
-            .chronological(),
-            to_attr="statement_list",
-        ),
+
+def _link_rows(relation: str, ids: list[int], *columns) -> QuerySet:
+    """An event relation's link table as rows of the page's one link query: (relation, event,
+    record, then ``columns``, padded with blanks to the organisations' and agreements' width)."""
+    through = getattr(Event, relation).through
+    target = through._meta.get_field(Event._meta.get_field(relation).m2m_reverse_field_name())
+    padding = (NO_TEXT, NO_TEXT, NO_TEXT, NO_TEXT, NO_FLAG, NO_TEXT, NO_TEXT, NO_DATE, NO_DATE)
+    return (
+        through.objects.filter(event_id__in=ids)
+        .values_list(
+            Value(relation), "event_id", target.attname, *columns, *padding[len(columns) :]
+        )
+        .order_by()
+    )
+
+
+def link_rows(ids: list[int]) -> QuerySet:
+    """Every record the events link to, one query (a UNION ALL of the five link tables): (relation,
+    event, record, key, name, short name, kind, unnamed, owner, location, date bounds).
+
+    Domains and countries are the reference data's (``relations.filters.reference``, cached):
+    their ids are enough. Linked agreements only where a reader may see them."""
+    organisation = (
+        "organisation__slug",
+        "organisation__name",
+        "organisation__short_name",
+        "organisation__kind",
+        "organisation__unnamed",
+        "organisation__country__name",
+        "organisation__location__name",
+    )
+    agreement = ("agreement__slug", "agreement__title", NO_TEXT, "agreement__kind", NO_FLAG)
+    agreements = _link_rows(
+        "agreements", ids, *agreement, NO_TEXT, NO_TEXT, "agreement__date_lower",
+        "agreement__date_upper",
+    ).filter(visibility.claim_q(Agreement, "agreement__"))  # fmt: skip
+    parts = [
+        _link_rows("domains", ids),
+        _link_rows("countries", ids),
+        _link_rows("organisations", ids, *organisation),
+        _link_rows("officials", ids, "official__slug", "official__name"),
+        agreements,
     ]
+    return parts[0].union(*parts[1:], all=True)
+
+
+#: What the page shows of a statement made at an event (its own fields), and of its speakers.
+STATEMENT_FIELDS = ("id", "event_id", "slug", "form", "quote", "verb", "context", "language")
+STATEMENT_COLUMNS = (
+    *STATEMENT_FIELDS,
+    "speaker_id",
+    "speaker__slug",
+    "speaker__name",
+    "speaker_organisation_id",
+    *(f"speaker_organisation__{f}" for f in ORGANISATION_FIELDS[1:]),
+)
+
+
+def statement_rows(ids: list[int]) -> QuerySet:
+    """The visible statements made at the events, with their speakers, in date order."""
+    statements = visibility.claims(Statement).filter(event_id__in=ids).chronological()
+    return statements.values_list(*STATEMENT_COLUMNS)
+
+
+def statements_of(ids: list[int]) -> list[Statement]:
+    """``statement_rows`` as records (with what the page shows, the rest deferred), the
+    speaking organisation labelled (as ``reader.pages.common.labelled`` does)."""
+    statements = []
+    width = len(STATEMENT_FIELDS)
+    for row in prepared.rows(statement_rows, ids):
+        statement = prepared.record(Statement, **dict(zip(STATEMENT_FIELDS, row, strict=False)))
+        speaker_id, slug, name, body_id, body_slug, *body = row[width:]
+        statement.speaker = prepared.record(Official, id=speaker_id, slug=slug, name=name)
+        body_record = prepared.record(Organisation, id=body_id, slug=body_slug, name=body[0])
+        if body_record is not None:
+            body_record.label = _organisation_label(*body)
+        statement.speaker_organisation = body_record
+        statements.append(statement)
+    return statements
+
+
+def read_links(events: list[Event]) -> list[Statement]:
+    """Give each event what it shows besides itself: its domains (``domain_list``: records),
+    countries, organisations, officials and visible agreements (``country_links``…: (URL,
+    label) pairs, in their models' order) and its visible statements (``statement_list``). Two
+    queries; returns the statements."""
+    ids = [event.pk for event in events]
+    ref = reference()
+    domain_rank = {d.pk: (n, d) for n, d in enumerate(ref.domains)}
+    country_rank = {c.pk: (n, c) for n, c in enumerate(ref.countries)}
+    found: dict[tuple[str, int], list[tuple]] = defaultdict(list)
+    for relation, event_id, *row in prepared.rows(link_rows, ids):
+        found[relation, event_id].append(row)
+    country_url, official_url = linker("country"), linker("official")
+    organisation_url, agreement_url = linker("organisation"), linker("agreement")
+    for event in events:
+        pk = event.pk
+        domains = [domain_rank[row[0]] for row in found["domains", pk] if row[0] in domain_rank]
+        event.domain_list = [d for _, d in sorted(domains, key=itemgetter(0))]
+        countries = [country_rank[r[0]] for r in found["countries", pk] if r[0] in country_rank]
+        event.country_links = [
+            (country_url(c.code), c.name) for _, c in sorted(countries, key=itemgetter(0))
+        ]
+        event.organisation_links = [
+            (organisation_url(slug), _organisation_label(name, short, kind, unnamed, *where))
+            for _, slug, name, short, kind, unnamed, *where, _, _ in sorted(
+                found["organisations", pk], key=_by_name
+            )
+        ]
+        event.official_links = [
+            (official_url(r[1]), r[2]) for r in sorted(found["officials", pk], key=_by_name)
+        ]
+        event.agreement_links = [
+            (agreement_url(r[1]), r[2]) for r in sorted(found["agreements", pk], key=_by_date)
+        ]
+        event.statement_list = []
+    statements = statements_of(ids)
+    by_id = {event.pk: event for event in events}
+    for statement in statements:
+        by_id[statement.event_id].statement_list.append(statement)
+    return statements
+
+
+def _organisation_label(name, short_name, kind, unnamed, owner, location) -> str:
+    if not unnamed:  # (its owner and location do not change its label)
+        return organisation_label(name, short_name, kind, False, "", "")
+    return organisation_label(name, short_name, kind, True, owner or "", location or "")
+
+
+def _by_name(row: tuple) -> tuple:
+    """Officials (organisations) in their model's order: by name (then id, for a stable page)."""
+    return row[2], row[0]
+
+
+def _by_date(row: tuple) -> tuple:
+    """Agreements in their model's order (date bounds, undated last, then id)."""
+    lower, upper = row[-2], row[-1]
+    return lower is None, lower or OPEN_LOWER, upper is None, upper or OPEN_LOWER, row[0]
 
 
 def annotate(events: list[Event], window) -> Footnotes:
-    """Prefetch what the page shows, number its footnotes, read dates, mark imprecise ones (a
-    date wider than the filter's: it may lie partly outside them)."""
-    prefetch_related_objects(events, *prefetches())
-    statements = [s for e in events for s in e.statement_list]
-    labelled(*(o for e in events for o in e.organisation_list))
-    labelled(*(s.speaker_organisation for s in statements))
-    notes = Footnotes.reading(events, statements, only=NOTE_SOURCE_FIELDS)
+    """Read what the page shows (``read_links``), number its footnotes, read dates, mark
+    imprecise ones (a date wider than the filter's: it may lie partly outside them)."""
+    statements = read_links(events)
+    notes = Footnotes(read_cited([*events, *statements]))
     lower, upper = window
     for event in events:
         event.anchor = f"event-{event.slug}"

@@ -14,6 +14,7 @@ from django.views import View
 from reader.timeline import query
 from reader.timeline.facets import build_facets, facet_data
 from reader.timeline.request import Timeline
+from relations import presentation
 from relations.filters import ORDER_CHOICES, Reference, reference
 from relations.models import Agreement
 
@@ -63,6 +64,7 @@ def render_invalid(request: HttpRequest, timeline: Timeline) -> HttpResponse:
 def fragment(name: str, **context) -> SafeString:
     """A hot part of the page, rendered by Jinja2 (which escapes every value) for the Django
     template: Django's engine takes several times longer over a page's thousands of values."""
+    context.setdefault("url_of", presentation.record_linker())  # (for this request's links)
     return mark_safe(engines["jinja2"].get_template(name).render(context))
 
 

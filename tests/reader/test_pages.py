@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from reader.pages import countries
 from relations import presentation
+from relations.filters import forget_reference
 from relations.models import Agreement, Citation, Event, Status
 from tests.factories import (
     AgreementFactory,
@@ -29,7 +30,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-MAX_QUERIES = 10
+# Cold (nothing cached): the version, the reference data, a country's rankings or an
+# organisation's members and posts, then the page's own lists and citations. Warm: at most 6
+# (test_entity_pages_cost_at_most_6_queries_once_cached).
+MAX_QUERIES = 11
 SOURCE = "belarus-iran-foreign-relations-2010"
 LOAN = "central-bank-of-iran-loan-to-belarusneft-jofeir"
 GAS_ROW = "2010-06-late-lukashenko-turns-to-iran-after-russia-gas-row"
@@ -688,7 +692,8 @@ WORLD_PAGES = [
 
 
 def count_queries(client, url, django_assert_max_num_queries):
-    cache.clear()  # count the ranking queries too (and the version's)
+    cache.clear()  # count the ranking queries too (and the version's, the reference data's)
+    forget_reference()
     with django_assert_max_num_queries(MAX_QUERIES) as queries:
         page(client, url)
     return len(queries.captured_queries)
@@ -714,12 +719,33 @@ def test_query_counts_do_not_grow_with_the_data(client, world, django_assert_max
     assert re.search(r'<li id="note-\d{2,}"', html)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/countries/no/",
+        "/organisations/norway-mfa/",
+        "/organisations/nordic-council/",
+        "/officials/norway-minister/",
+    ],
+)
+def test_entity_pages_cost_at_most_6_queries_once_cached(
+    client, world, url, django_assert_max_num_queries
+):
+    """Warm (rankings, an organisation's members, posts and sub-bodies, the reference data
+    cached), a country's, organisation's or official's page reads its newest claims, their
+    memberships or posts and their citations: at most 6 queries, whatever the data."""
+    grow(world, 0, 5)
+    cold = page(client, url)
+    with django_assert_max_num_queries(6):
+        assert page(client, url) == cold
+
+
 def test_ranking_is_cached(client, world, django_assert_max_num_queries, django_assert_num_queries):
     grow(world, 0, 2)
     cold = count_queries(client, "/countries/no/", django_assert_max_num_queries)
-    # The version, and partners, organisations, officials and the count of events, are read
-    # from the cache.
-    with django_assert_num_queries(cold - 5):
+    # The version, the reference data (domains), and partners, organisations, officials and
+    # the count of events, are read from the cache.
+    with django_assert_num_queries(cold - 6):
         page(client, "/countries/no/")
 
 
