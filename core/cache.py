@@ -14,7 +14,9 @@ each bulk writer (``import_kb``, the admin's fixture import, ``generate_kb``,
 The number is read through the shared cache (Redis in production: ``config.settings.production``
 refuses a per-process cache), so reading it costs no query. A bump writes the new number to
 the cache after the commit; a process that finds no number in the cache reads the row and
-*adds* it (never overwriting a newer one written meanwhile).
+*adds* it (never overwriting a newer one written meanwhile). Then it calls what
+``settings.AFTER_BUMP`` names: ``reader.warm.queue``, which has a worker compute the new
+version's costly answers before readers ask for them.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.models import KnowledgeBaseVersion
 
@@ -97,6 +101,9 @@ def _bump_now(using: str) -> None:
         KnowledgeBaseVersion.objects.using(using).get_or_create(pk=1)
         rows.update(number=F("number") + 1, changed=timezone.now())
     cache.set(VERSION_KEY, _read(using), VERSION_TIMEOUT)
+    # With the new number in the cache: the warm-up of its answers (``reader.warm.queue``).
+    for hook in settings.AFTER_BUMP:
+        import_string(hook)()
 
 
 def key(name: str, *parts: Any) -> str:

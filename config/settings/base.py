@@ -321,3 +321,17 @@ FILE_UPLOAD_HANDLERS = [
 EXCHANGE_UPLOAD_DIR = env_str("EXCHANGE_UPLOAD_DIR", "") or None
 EXCHANGE_FIXTURE_MAX_UPLOAD = env_int("EXCHANGE_FIXTURE_MAX_UPLOAD", 256 * 1024 * 1024)
 EXCHANGE_CSV_MAX_UPLOAD = env_int("EXCHANGE_CSV_MAX_UPLOAD", 64 * 1024)
+
+# --- Warm-up after a publish (reader/warm.py; docs/performance.md) ------------------------------
+# Called after every bump of the knowledge-base version (core.cache), the new number in the cache:
+# reader.warm.queue enqueues one task (debounced) for the worker, which computes the new
+# version's costly public answers (facets, the relationships index, rankings...) into the shared
+# cache, so that no reader pays for them. Only worth it where the worker shares the web
+# processes' cache: on by default with REDIS_URL; WARM_AFTER_PUBLISH=0 turns it off.
+AFTER_BUMP = (
+    ["reader.warm.queue"] if env_bool("WARM_AFTER_PUBLISH", bool(env_str("REDIS_URL", ""))) else []
+)
+# Pages the warm-up also renders into the page cache, as an anonymous reader asks for them:
+# absolute URLs, since scheme and host are part of the page cache's key (comma-separated in the
+# environment), e.g. https://relata.example/timeline/,https://relata.example/relations/
+WARM_URLS = env_list("WARM_URLS", [])

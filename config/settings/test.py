@@ -33,3 +33,5 @@ AUTHENTICATION_BACKENDS = [
 # version) and then request again: no page cache here (tests/core/test_page_cache.py and the
 # cache-process servers switch it on).
 PAGE_CACHE_SECONDS = 0
+# No warm-up task after each bump, whatever REDIS_URL says (tests/warm switches it on).
+AFTER_BUMP: list[str] = []

@@ -2,9 +2,9 @@
 
 One aggregate query over the filtered set (a CTE) answers both, draws the chart (each event
 once, by its first domain), and lists the long events a page with a "from" date needs
-(``query.page_rows``). Its answer is cached by ``core.cache`` under the normalised filter and
-the knowledge-base version, so a publish, an unpublish or an edit of anything shown (a domain's
-order included) makes every process compute it afresh.
+(``relations.paging.event_rows``). Its answer is cached by ``core.cache`` under the normalised
+filter and the knowledge-base version, so a publish, an unpublish or an edit of anything shown
+(a domain's order included) makes every process compute it afresh.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from relations.models import Event
 
 # Kinds of facet rows.
 YEARS, DOMAINS, EARLY, CHART = 0, 1, 2, 3
+#: Domains per column of an event's domain mask (a BIGINT: 62 bits, clear of the sign bit).
+MASK_BITS = 62
 
 
 @dataclass
@@ -62,8 +64,16 @@ def facet_rows(queryset: QuerySet, split: datetime.date | None = None) -> FacetD
     dates are closed on both sides per (start year, end year, first domain), the first in the
     domains' order (``Domain.position``, then name), so each event is counted once. With a split
     date (PostgreSQL), ``EARLY`` rows list the events that start before it: the ``early``
-    events of ``query.page_rows``. The filtered set is a CTE, computed once for all of them
-    (PostgreSQL materialises a CTE used more than once).
+    events of ``relations.paging.event_rows``.
+
+    All three counts come from one pass: each event's domains as a bit mask (bit = the
+    domain's rank in their order; ``MASK_BITS`` to a column, as many columns as it takes), read
+    from the link table grouped by event (over the whole knowledge base, PostgreSQL reads it in
+    event order from its index and merges it with the events), and the events counted per
+    (start year, end year, closed, mask): a few thousand groups, which Python turns into the
+    rows above. Grouping the events by year and joining them to their domains twice, as this
+    once did, took about twice as long over the whole knowledge base (1.1 s at 10^6 events):
+    the filtered set was materialised, and the first domain of each event sorted on disk.
     """
     domains = reference().domains
     inner = queryset.order_by().values_list(
@@ -76,36 +86,61 @@ def facet_rows(queryset: QuerySet, split: datetime.date | None = None) -> FacetD
     # The rank of each domain in their order (ids are ours, integers: safe to write in).
     ranks = " ".join(f"WHEN {int(d.pk)} THEN {rank}" for rank, d in enumerate(domains))
     rank = f"CASE t.domain_id {ranks} END" if ranks else "NULL"
+    words = range(max(1, -(-len(domains) // MASK_BITS)))
+    masks = ", ".join(
+        f"SUM(CASE WHEN r >= {w * MASK_BITS} AND r < {(w + 1) * MASK_BITS} "
+        f"THEN CAST(1 AS BIGINT) << (r - {w * MASK_BITS}) END) AS m{w}"
+        for w in words
+    )
+    mask_columns = ", ".join(f"m{w}" for w in words)
+    # Inlined where it is read (PostgreSQL would materialise a CTE read twice, with a split).
+    inlined = " NOT MATERIALIZED" if connection.vendor == "postgresql" else ""
     query = (
-        f"WITH filtered (id, yl, yu, lower, upper) AS ({sql}) "
-        f"SELECT {YEARS}, yl, yu, NULL, COUNT(*) FROM filtered GROUP BY yl, yu "
-        "UNION ALL "
-        f"SELECT {DOMAINS}, 0, 0, t.domain_id, COUNT(*) FROM filtered f "
-        f"INNER JOIN {through} t ON t.event_id = f.id GROUP BY t.domain_id "
-        "UNION ALL "
-        f"SELECT {CHART}, yl, yu, first_domain, COUNT(*) FROM ("
-        f"SELECT f.yl, f.yu, MIN({rank}) AS first_domain FROM filtered f "
-        f"LEFT JOIN {through} t ON t.event_id = f.id "
-        "WHERE f.lower > %s AND f.upper < %s GROUP BY f.id, f.yl, f.yu"
-        ") firsts GROUP BY yl, yu, first_domain"
+        f"WITH filtered (id, yl, yu, lower, upper) AS{inlined} ({sql}) "
+        f"SELECT {YEARS}, yl, yu, closed, {mask_columns}, COUNT(*) FROM ("
+        "SELECT f.yl, f.yu, CASE WHEN f.lower > %s AND f.upper < %s THEN 1 ELSE 0 END AS closed, "
+        f"{', '.join(f'd.m{w}' for w in words)} FROM filtered f LEFT JOIN ("
+        f"SELECT event_id, {masks} FROM (SELECT t.event_id, {rank} AS r FROM {through} t) t "
+        "GROUP BY event_id"
+        ") d ON d.event_id = f.id"
+        f") per_event GROUP BY yl, yu, closed, {mask_columns}"
     )
     params += [OPEN_LOWER, OPEN_UPPER]
     if split is not None:  # PostgreSQL: date - date is a number of days
+        nulls = ", ".join("NULL" for _ in words[1:])
         query += (
-            f" UNION ALL SELECT {EARLY}, NULL, NULL, id, lower - %s FROM filtered WHERE lower < %s"
+            f" UNION ALL SELECT {EARLY}, NULL, NULL, NULL, id, {nulls + ', ' if nulls else ''}"
+            "lower - %s FROM filtered WHERE lower < %s"
         )
         params += [OPEN_LOWER, split]
-    rows, early = [], []
+    per_years: dict[tuple[int, int], int] = defaultdict(int)
+    per_domain: dict[int, int] = defaultdict(int)
+    per_chart: dict[tuple[int, int, int | None], int] = defaultdict(int)
+    early = []
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        for kind, yl, yu, pk, count in cursor.fetchall():
-            if kind == EARLY:
-                early.append((OPEN_LOWER.toordinal() + count, pk))  # compact to cache
+        for kind, yl, yu, closed, *word_masks, count in cursor.fetchall():
+            if kind == EARLY:  # (lower as days since OPEN_LOWER, id), compact to cache
+                early.append((OPEN_LOWER.toordinal() + count, int(word_masks[0])))
                 continue
-            if kind == CHART:  # the rank back to its domain (None: an event with no domain)
-                pk = domains[int(pk)].pk if pk is not None else None
-            rows.append((kind, int(yl), int(yu), pk, count))
+            years = (int(yl), int(yu))
+            per_years[years] += count
+            mask = sum(int(m or 0) << (w * MASK_BITS) for w, m in enumerate(word_masks))
+            first = domains[_lowest_bit(mask)].pk if mask else None
+            while mask:
+                bit = _lowest_bit(mask)
+                per_domain[domains[bit].pk] += count
+                mask &= mask - 1
+            if closed:
+                per_chart[(*years, first)] += count
+    rows = [(YEARS, yl, yu, None, n) for (yl, yu), n in per_years.items()]
+    rows += [(DOMAINS, 0, 0, pk, n) for pk, n in per_domain.items()]
+    rows += [(CHART, yl, yu, pk, n) for (yl, yu, pk), n in per_chart.items()]
     return FacetData(rows, sorted(early))
+
+
+def _lowest_bit(mask: int) -> int:
+    return (mask & -mask).bit_length() - 1
 
 
 def facet_data(timeline: Timeline) -> FacetData:
