@@ -5,7 +5,8 @@ kinds of records), building the QuerySet and compiling it to SQL is pure Python 
 than the database's answer: a UNION of five link tables takes some 2 ms to build and compile,
 well under 1 ms to run. ``rows(build, ids)`` builds ``build(ids)`` once per number of ids, with
 stand-ins for the ids (negative numbers, which no row has), keeps its SQL and parameters, and
-runs that SQL with the real ids in the stand-ins' places.
+runs that SQL with the real ids in the stand-ins' places. So a ``build`` must put no negative
+integer of its own in its query: it would be taken for a stand-in.
 
 PostgreSQL only, for plain values (numbers, text, booleans, dates: what psycopg returns as the
 ORM would); elsewhere (the SQLite demo) the QuerySet is built and run as usual.
