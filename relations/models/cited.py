@@ -30,7 +30,8 @@ from django.db import IntegrityError, connections, models
 from django.db.models import Exists, OuterRef
 
 CONSTRAINT = "published_claim_cited"
-#: Read by the triggers' WHEN clause: "on" for a bulk load's transaction (SET LOCAL).
+#: "on" for a bulk load's transaction (SET LOCAL): read by the citation triggers' WHEN clause
+#: (migration 0012) and by the search words' triggers, which wait for its end (0015).
 BULK_LOAD_SETTING = "relata.bulk_load"
 
 # Per database alias: the claims to check at the end of the outermost ``checked`` block.
@@ -213,13 +214,16 @@ def start_bulk_load(using: str) -> bool:
 
 
 def finish_bulk_load(using: str, claims: Iterable[models.QuerySet]) -> None:
-    """Switch the per-row checks back on and check what was loaded set-based, before the
-    caller commits: ``claims`` are querysets of the loaded claims, one per claim model.
-    Raises :class:`UncitedClaim` naming the first published one without a citation."""
+    """Switch the per-row checks back on, store the loaded events' search words and check what
+    was loaded set-based, before the caller commits: ``claims`` are querysets of the loaded
+    claims, one per claim model. Raises :class:`UncitedClaim` naming the first published one
+    without a citation."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, 'off', true)", [BULK_LOAD_SETTING])
+            # The search words of the events the load wrote, once each (migration 0015).
+            cursor.execute("SELECT relata_store_pending_words()")
     claim = first_uncited(claims)
     if claim is not None:
         raise refusal(claim, "loaded")

@@ -1,6 +1,6 @@
 """The search box: an event's words are its title, its summary and the quotes of its published
 statements, read as one (relations.search); on PostgreSQL they are stored in
-``relations_event.search`` (migration 0014) and kept current by triggers, or by the bulk
+``relations_event_search`` (migrations 0014, 0015) and kept current by triggers, or by the bulk
 loaders' set-based refresh. A draft statement's words never find (nor hide) its event."""
 
 from __future__ import annotations
@@ -167,17 +167,26 @@ def test_triggers_keep_the_words_current(db):
 
 
 @on_postgresql
-def test_a_bulk_load_stores_the_words_at_once(db):
-    """The triggers do not wait for a bulk load's end (``relata.bulk_load`` on): they cost no
-    per-row check, and a load that switched them off would have to write its events twice."""
+def test_a_bulk_load_stores_the_words_once_at_its_end(db):
+    """During a bulk load (``relata.bulk_load`` on) the triggers only queue the events
+    concerned; its end stores their words once, set-based, before the load commits: an event
+    written and then given statements is read once, and a load that dropped the statements'
+    indexes (import_kb) does not look its quotes up event by event."""
+    kept = EventFactory(title="Rye talks", date="2004")
     with transaction.atomic():
         assert cited.start_bulk_load("default")
         event = EventFactory(title="Barley talks", date="2005")
         StatementFactory(event=event, quote="Sorghum prices.")
         StatementFactory(event=event, quote="Millet prices.", status=Status.DRAFT)
+        StatementFactory(event=kept, quote="Oat prices.")
+        assert stored(event) is None and "oat" not in stored(kept)
+        cited.finish_bulk_load("default", [])
         assert "barley" in stored(event) and "sorghum" in stored(event)
         assert "millet" not in stored(event)
-        cited.finish_bulk_load("default", [])
+        assert "oat" in stored(kept) and "rye" in stored(kept)
+        # The queue is gone: what follows is stored at once again.
+        StatementFactory(event=event, quote="Spelt prices.")
+        assert "spelt" in stored(event)
 
 
 @on_postgresql
@@ -210,3 +219,33 @@ def test_deleting_an_event_deletes_its_words(db):
     with transaction.atomic(), cited.checked("default"):
         Event.objects.filter(pk=event.pk).delete()
     assert stored(event) is None
+
+
+@on_postgresql
+def test_an_events_words_read_its_statements_by_event_without_statistics(db):
+    """Bulk loads store words before any ANALYZE. Without statistics, 0014's function read the
+    statements through the (status, date) index and matched each event against every published
+    statement, a cost growing with the square of the load; 0015's reads them by event_id,
+    the one plan left whatever the statistics."""
+    call_command("generate_kb", events=300, seed=4, stdout=StringIO(), stderr=StringIO())
+    ids = list(Event.objects.order_by("id").values_list("id", flat=True)[:100])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'relata_event_words'")
+        body, uses = re.subn(r"\bids\b", "%s", cursor.fetchone()[0])
+        # As in a load into a new install: no statistics, no row count.
+        tables = ["relations_statement", "relations_event"]
+        cursor.execute("DELETE FROM pg_statistic WHERE starelid = ANY(%s::regclass[])", [tables])
+        cursor.execute(
+            "UPDATE pg_class SET reltuples = -1 WHERE oid = ANY(%s::regclass[])", [tables]
+        )
+        cursor.execute(f"EXPLAIN (COSTS OFF) {body}", [ids] * uses)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "statement_status_date_idx" not in plan, plan
+    assert re.search(r"Index Cond: \(event_id = \w+\.id\)", plan), plan
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE w.search IS DISTINCT FROM x.search), count(*) "
+            "FROM relations_event_search w JOIN relata_event_words(%s) x USING (event_id)",
+            [ids],
+        )
+        assert cursor.fetchone() == (0, 100)
