@@ -21,11 +21,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.models import BooleanField, Case, F, Func, Q, TextField, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Case, F, Func, TextField, Value, When
 from django.db.models.functions import Coalesce, Collate
 
-from exchange.selection import Selection
+from exchange.selection import Selection, among
 from exchange.spec import SPECS, ModelSpec, key_field
 from relations import visibility
 from relations.models import CLAIM_FIELDS, Citation
@@ -65,14 +64,6 @@ class UtcText(Func):
 
     template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
     output_field = TextField()
-
-
-def among(field: str, ids: list[int], using: str) -> Q:
-    """``field IN ids`` as one array parameter on PostgreSQL: Django would bind (and psycopg
-    parse) one parameter per id, most of the time of fetching 2,000 rows by id."""
-    if connections[using].vendor == "postgresql":
-        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", [ids])})
-    return Q(**{f"{field}__in": ids})
 
 
 class RowFetcher:

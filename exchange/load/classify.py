@@ -8,9 +8,10 @@ from array import array
 from typing import Any
 
 from exchange.clean import RecordReader
-from exchange.export import RowFetcher, among, batched
+from exchange.export import RowFetcher, batched
 from exchange.load.base import CHUNK, Step
 from exchange.report import Action, Conflict, Counts
+from exchange.selection import among
 from exchange.spec import ModelSpec
 
 

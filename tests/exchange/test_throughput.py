@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import ijson
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, connection
 from django.db.models import DateTimeField, Value
 
 from exchange.export import UtcText
 from exchange.load import stream, write
+from exchange.selection import Selection
 from exchange.spec import BY_MODEL
 from relations.models import Country, Event
 from tests.exchange.conftest import SEED, export
@@ -177,3 +179,21 @@ def test_a_time_is_written_alike_from_postgresql_text_and_from_a_datetime(moment
     assert isinstance(text, str)
     encode = BY_MODEL[Event].encoders[BY_MODEL[Event].names.index("created")]
     assert encode(text) == encode(moment) == encode(moment.astimezone(ZoneInfo("Asia/Tokyo")))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"relation": "by-ir"}, {"country": "IR", "domain": "nuclear"}, {"lower": "2008"}],
+    ids=["pair", "country-domain", "dates"],
+)
+def test_a_slice_reads_its_claims_once_and_builds_on_their_ids(options):
+    """Every set of a slice (the countries, footnotes, citations... it carries) is built on the
+    ids of its claims, read once: left as subqueries, the claims' conditions were embedded
+    again in every set built on them (a pair's countries, 333 subqueries: seconds at 10^5
+    events, over ten minutes at 10^6). The exported file is the same (tests/exchange)."""
+    call_command("loaddata", SEED, verbosity=0)
+    querysets = Selection.from_options(**options).querysets()
+    selects = {spec.label: str(qs.query).count("SELECT") for spec, qs in querysets.items()}
+    assert max(selects.values()) <= 40, selects
+    events = querysets[BY_MODEL[Event]]
+    assert events.count() == len(set(events.values_list("pk", flat=True))) > 0
