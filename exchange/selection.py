@@ -285,10 +285,11 @@ class _Builder:
             agreements, statements = self.all(Agreement).none(), self.all(Statement).none()
         else:
             agreements, statements = matching(Agreement), matching(Statement)
+        events = self.settled(events)
         statements = self.statements(
             Q(pk__in=statements.values("pk")) | Q(event__in=events.values("pk"))
         )
-        return events, agreements, statements
+        return events, self.settled(agreements), self.settled(statements)
 
     def closure(self) -> Querysets:
         slicing = not self.s.roots
