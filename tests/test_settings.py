@@ -4,7 +4,9 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+from django.db import connection
 
 ROOT = settings.BASE_DIR
 STRONG_KEY = "k" * 30 + "-production-secret-0123456789abcdef"
@@ -90,3 +92,13 @@ def test_a_malformed_throttle_rate_is_an_error_not_a_guess():
     )
     assert result.returncode != 0
     assert "EXPORT_THROTTLE_RATE='lots' is not a rate" in result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_queries_without_parallel_workers():
+    """A web server's cores each have a request: a query's parallel workers would take them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"

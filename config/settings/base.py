@@ -107,6 +107,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Each request runs in a process of its own, so a query's parallel workers take the cores
+    # other requests need, and PostgreSQL's costs chose them where one process is faster: a
+    # two-word search walked the date index with 2 workers probing twice the events (10^6,
+    # docs/performance.md). DB_PARALLEL_WORKERS allows some again.
+    DATABASES["default"]["OPTIONS"] = {
+        "options": f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------
