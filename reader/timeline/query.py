@@ -83,7 +83,7 @@ def page(timeline: Timeline, early: list[tuple[int, int]]) -> Page:
     size = timeline.paging.size
     cursor = after or before
     rows = event_rows(
-        timeline.queryset,
+        timeline.rows_queryset(kept(timeline)),
         descending=(timeline.order == "newest") != bool(before),
         position=(cursor.date, cursor.id) if cursor else None,
         size=size,
@@ -111,6 +111,19 @@ def page(timeline: Timeline, early: list[tuple[int, int]]) -> Page:
 def split_date(timeline: Timeline) -> datetime.date | None:
     """Where the timeline's order splits (``relations.paging.split_date``)."""
     return split_of(timeline.queryset, timeline.window[0])
+
+
+def kept(timeline: Timeline, data=None) -> int | None:
+    """How many events a filter by country keeps, by the facet query's cached answer (``data``,
+    or the one the timeline's view has just read): what decides how its page probes
+    (``Timeline.rows_queryset``). None without a country, or without the facets."""
+    if not timeline.data.get("country"):
+        return None
+    from reader.timeline.facets import YEARS, facet_data  # (which imports this module)
+
+    if data is None:
+        data = facet_data(timeline)
+    return sum(count for kind, *_, count in data.rows if kind == YEARS)
 
 
 # --- What each event shows -------------------------------------------------------------------

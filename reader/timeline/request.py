@@ -19,6 +19,7 @@ from django.urls import reverse
 from core.dates import OPEN_LOWER, OPEN_UPPER, FuzzyDate, Precision, long_date
 from relations.filters import DEFAULT_PER_PAGE, PageForm, TimelineFilter, reference
 from relations.models import Agreement
+from relations.paging import probe_rows
 from relations.presentation import and_list
 
 # Dates known on one side only, or in a window: a filter's bound is a day, not their text.
@@ -68,6 +69,14 @@ class Timeline:
     def queryset(self) -> QuerySet:
         """The filtered, ordered visible events (valid requests only)."""
         return self.filterset.qs
+
+    def rows_queryset(self, total: int | None) -> QuerySet:
+        """What a page's keyset scan reads, given how many events the filter keeps (``total``,
+        the facets' count; None: not known): ``queryset``, or the same filter with its country
+        condition probed per row when the filter keeps many (``relations.paging.probe_rows``)."""
+        if self.data.get("country") and probe_rows(total):
+            return self.filterset.probing_qs
+        return self.queryset
 
     @property
     def order(self) -> str:

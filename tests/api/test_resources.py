@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from relations import presentation
+from relations import paging, presentation
 from relations.filters import TimelineFilter
 from relations.models import (
     CLAIM_FIELDS,
@@ -436,6 +436,40 @@ def test_long_events_before_from_are_paged_in_the_timelines_order(client, seed, 
     assert keys(backward) == [
         slug for page in reversed(pages[:-1]) for slug in keys(page["results"])
     ]
+
+
+#: The country condition probed per row: one EXISTS over the UNION ALL of both ways.
+PROBING = re.compile(r'EXISTS\(\(?SELECT 1 AS "a" .* UNION ALL \(?SELECT 1 AS "a" ')
+
+
+@pytest.mark.parametrize(
+    "query", ["country=by&country=ir&from=2005", "country=by&from=2003&order=newest"]
+)
+def test_a_filter_that_keeps_many_events_pages_the_same_probed_per_row(
+    client, seed, monkeypatch, query
+):
+    """With a "from" date the list reads the facets (their early events), so it knows how many
+    events the filter keeps and probes each row walked from ``PROBE_FROM`` on, as the timeline
+    does (``relations.filters.about(probe=True)``): the same pages, both ways, as many queries."""
+    for year in range(2001, 2012):
+        EventFactory(countries=["BY", "IR"], date=str(year), title=f"Belarus and Iran {year}")
+        EventFactory(countries=["BY", "RU"], date=f"{year}-06", title=f"Belarus, Russia {year}")
+    seen = {}
+    for probe in (False, True):
+        monkeypatch.setattr(paging, "PROBE_FROM", 0 if probe else 10**9)
+        url = f"/api/events/?{query}&per_page=3"
+        client.get(url)  # the facets, cached
+        with CaptureQueriesContext(connection) as queries:
+            forward = every_page(client, url)
+        rows = [q["sql"] for q in queries.captured_queries if "EXISTS(" in q["sql"]]
+        assert rows and all(bool(PROBING.search(sql)) == probe for sql in rows), rows[0]
+        last = client.get(url).json()
+        while last["next"]:
+            last = client.get(path(last["next"])).json()
+        backward = every_page(client, path(last["previous"]), link="previous")
+        seen[probe] = (keys(forward), keys(backward), len(queries.captured_queries))
+    assert seen[True] == seen[False]
+    assert len(seen[True][0]) > 6
 
 
 def test_a_page_is_one_range_scan_without_offset(client, same_day):

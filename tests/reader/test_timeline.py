@@ -9,11 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import cache as kb_cache
-from relations import presentation
+from relations import paging, presentation
 from relations.filters import about, events_about, forget_reference, reference
 from relations.models import Agreement, Country, Domain, Event, Official, Organisation, Status
 from relations.search import SEARCH_EXAMPLES
@@ -195,7 +197,8 @@ def test_both_spellings_of_the_country_rule_select_the_same_events(db):
         countries = [ref.country(code) for code in codes]
         union = set(Event.objects.filter(id__in=events_about(countries)).values_list("id"))
         exists = set(Event.objects.filter(about(countries)).values_list("id"))
-        assert union == exists, codes
+        probed = set(Event.objects.filter(about(countries, probe=True)).values_list("id"))
+        assert union == exists == probed, codes
         assert union, codes  # each case selects something
 
 
@@ -473,6 +476,45 @@ def test_page_links_keep_the_filters_and_are_stable(client, seed):
     assert slugs(client.get(urls[1]).content.decode()) == slugs(
         client.get(urls[1]).content.decode()
     )
+
+
+@pytest.mark.sqlite
+def test_a_filter_that_keeps_many_events_probes_each_row_for_the_same_pages(
+    client, db, monkeypatch
+):
+    """From ``PROBE_FROM`` events kept (the facets' count), a country filter's pages are read
+    with its condition probed per row (``about(probe=True)``: no hash of all the country's
+    links first): the same pages, byte for byte, in as many queries."""
+    censure = EventFactory(countries=["IR", "US"], date="2008")
+    censure.concerns.add(relationship("BY", "IR"))
+    for year in range(2001, 2012):
+        EventFactory(countries=["BY", "IR"], date=str(year))
+        EventFactory(countries=["BY", "RU"], date=f"{year}-06")
+    EventFactory(countries=["BY", "US"], date="2010").concerns.add(relationship("IR", "US"))
+    EventFactory(countries=["BY", "IR"], date="2009", status=Status.DRAFT)
+    queries = [
+        "?country=by&per_page=3",
+        "?country=by&country=ir&order=newest&per_page=2",
+        "?country=ir&from=2008&to=2010&per_page=2",
+        "?country=by&country=ir&from=2005&order=newest&per_page=4",
+    ]
+    probing = re.compile(r'EXISTS\(\(?SELECT 1 AS "a" .* UNION ALL \(?SELECT 1 AS "a" ')
+    for query in queries:
+        pages, counts = {}, {}
+        for probe in (False, True):
+            monkeypatch.setattr(paging, "PROBE_FROM", 0 if probe else 10**9)
+            url, pages[probe], counts[probe] = URL + query, [], []
+            while url:
+                get(client, url[len(URL) :])  # the facets cached: the next request is the page
+                with CaptureQueriesContext(connection) as captured:
+                    pages[probe].append(get(client, url[len(URL) :]))
+                rows = captured.captured_queries[0]["sql"]
+                assert bool(probing.search(rows)) == probe, rows
+                counts[probe].append(len(captured.captured_queries))
+                url = link(pages[probe][-1], "next")
+        assert pages[True] == pages[False], query
+        assert counts[True] == counts[False] and max(counts[True]) <= 4, query
+        assert len(pages[True]) > 1 and slugs(pages[True][0]), query
 
 
 #: Dates around a "from" of 2009: long spans that start before it and reach into it, and some
