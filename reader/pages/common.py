@@ -179,8 +179,9 @@ def organisation_label(
 
 def number_notes(*groups: Iterable[models.Model]) -> Footnotes:
     """The page's footnotes: each claim's markers (``claim.notes``), numbered in the order
-    given, its citations read in one query for all kinds."""
-    notes = Footnotes.reading(*groups)
+    given, its citations read as values in one query for all kinds (``read_cited``)."""
+    claims = [claim for claim in itertools.chain(*groups) if claim is not None]
+    notes = Footnotes(read_cited(claims, ALL_KINDS))
     for claim in itertools.chain(*groups):
         claim.notes = notes.cite(claim)
     for note in notes:
@@ -204,28 +205,44 @@ CITED_COLUMNS = (
     "footnote__source__published",
 )
 CITED_KINDS = ("event", "agreement", "statement")
+#: Every kind of claim a citation backs (``Citation.claim_fields``): an entity page's.
+ALL_KINDS = (*CITED_KINDS, "position", "membership")
+
+
+def _citation_rows(kinds: tuple[str, ...], *ids: list[int]) -> QuerySet:
+    claims = Q(pk__in=[])
+    for kind, each in zip(kinds, ids, strict=True):
+        claims |= Q(**{f"{kind}_id__in": each})
+    columns = (*(f"{kind}_id" for kind in kinds), *CITED_COLUMNS[len(CITED_KINDS) :])
+    return Citation.objects.filter(claims).order_by("id").values_list(*columns)
 
 
 def citation_rows(events: list[int], agreements: list[int], statements: list[int]) -> QuerySet:
     """The citations of these events, agreements and statements, in order (by id)."""
-    claims = Q(pk__in=[])
-    for kind, ids in zip(CITED_KINDS, (events, agreements, statements), strict=True):
-        claims |= Q(**{f"{kind}_id__in": ids})
-    return Citation.objects.filter(claims).order_by("id").values_list(*CITED_COLUMNS)
+    return _citation_rows(CITED_KINDS, events, agreements, statements)
 
 
-def read_cited(claims: Iterable[models.Model]) -> dict[ClaimKey, list[Cited]]:
-    """``relations.footnotes.read_citations`` for events, agreements and statements, read as
-    values (one query, compiled once: ``reader.prepared``): no Citation or Footnote records,
-    one Source record per source (its title, outlet, date and link)."""
-    ids: dict[str, list[int]] = {kind: [] for kind in CITED_KINDS}
+def all_citation_rows(*ids: list[int]) -> QuerySet:
+    """``citation_rows`` for every kind of claim (``ALL_KINDS``: posts and memberships too)."""
+    return _citation_rows(ALL_KINDS, *ids)
+
+
+def read_cited(
+    claims: Iterable[models.Model], kinds: tuple[str, ...] = CITED_KINDS
+) -> dict[ClaimKey, list[Cited]]:
+    """``relations.footnotes.read_citations`` for events, agreements and statements (or claims
+    of every kind: ``kinds=ALL_KINDS``), read as values (one query, compiled once:
+    ``reader.prepared``): no Citation or Footnote records, one Source record per source (its
+    title, outlet, date and link)."""
+    ids: dict[str, list[int]] = {kind: [] for kind in kinds}
     for claim in claims:
         ids[claim._meta.model_name].append(claim.pk)
     cited: dict[ClaimKey, list[Cited]] = defaultdict(list)
     sources: dict[int, Source] = {}
-    width = len(CITED_KINDS)
-    for row in prepared.rows(citation_rows, *(ids[kind] for kind in CITED_KINDS)):
-        kind, claim_id = next((k, pk) for k, pk in zip(CITED_KINDS, row, strict=False) if pk)
+    width = len(kinds)
+    build = {CITED_KINDS: citation_rows, ALL_KINDS: all_citation_rows}[kinds]
+    for row in prepared.rows(build, *(ids[kind] for kind in kinds)):
+        kind, claim_id = next((k, pk) for k, pk in zip(kinds, row, strict=False) if pk)
         footnote_id, locator, excerpt, source_id, slug, title, outlet, published = row[width:]
         if (found := sources.get(source_id)) is None:
             found = sources[source_id] = prepared.record(

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from core import cache
+from reader.pages import jinja
 from reader.pages.common import (
     EVENT_LIMIT,
     LIST_LIMIT,
@@ -35,6 +36,7 @@ from reader.pages.common import (
 from relations import presentation, visibility
 from relations.filters import about, events_about
 from relations.models import Country, Event
+from relations.paging import probe_rows
 
 #: Partners ranked on a country page.
 PARTNER_LIMIT = 20
@@ -97,10 +99,12 @@ def rank(country: Country) -> dict[str, Any]:
         .annotate(events=Count("id"))
         .order_by("-events", "official__name")[:ACTOR_LIMIT]
     )
+    taking_part = Event.countries.through.objects.filter(country=country).count()
     return {
         # How to find its newest events (drafts included: a plan hint, never shown; an
         # index-only count, 16 ms for Belarus where counting visible events takes 300 ms).
-        "busy": Event.countries.through.objects.filter(country=country).count() > BUSY_COUNTRY,
+        "busy": taking_part > BUSY_COUNTRY,
+        "probed": probe_rows(taking_part),
         "partners": [
             {
                 "code": row["country__code"],
@@ -140,7 +144,8 @@ class CountryView(TemplateView):
         # relationships (so the page's link to the timeline shows the same events). A busy
         # country walks the date index, testing each event; a quiet one gathers its own.
         if summary["busy"]:
-            recent = newest_by_index(visibility.events().filter(about([country])))
+            probe = summary.get("probed", False)  # (not in a summary cached before it was)
+            recent = newest_by_index(visibility.events().filter(about([country], probe=probe)))
         else:
             recent = newest(visibility.events().filter(id__in=events_about([country])))
         events = list(with_domains(recent)[:EVENT_LIMIT])
@@ -160,4 +165,5 @@ class CountryView(TemplateView):
             event_limit=EVENT_LIMIT,
             timeline_url=f"{reverse('timeline')}?country={country.code.lower()}",
         )
+        context["body"] = jinja.render("reader/pages/country.html", **context)
         return context

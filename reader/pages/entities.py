@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from core import cache
+from reader.pages import jinja
 from reader.pages.common import (
     DESCRIBED,
     DOMAINS_IN_ORDER,
@@ -118,6 +119,7 @@ class OrganisationView(TemplateView):
             list_limit=LIST_LIMIT,
             timeline_url=f"{reverse('timeline')}?organisation={organisation.slug}",
         )
+        context["body"] = jinja.render("reader/pages/organisation.html", **context)
         return context
 
 
@@ -146,6 +148,7 @@ class OfficialView(TemplateView):
         )
         for statement in statements:
             statement.public_event = visibility.event_of(statement)
+            statement.speaker = official  # (not read again for each)
         labelled(*(p.organisation for p in positions))
         labelled(*(s.speaker_organisation for s in statements))
         events = list(
@@ -167,6 +170,7 @@ class OfficialView(TemplateView):
             list_limit=LIST_LIMIT,
             timeline_url=f"{reverse('timeline')}?official={official.slug}",
         )
+        context["body"] = jinja.render("reader/pages/official.html", **context)
         return context
 
 
@@ -244,7 +248,7 @@ class AgreementView(TemplateView):
         first_recorded, changes = stage_history(agreement)
         dated([agreement], events)
         notes = number_notes([agreement], events)
-        return {
+        context = {
             "agreement": agreement,
             "events": events,
             "more_events": more_events,
@@ -253,6 +257,7 @@ class AgreementView(TemplateView):
             "notes": notes,
             "list_limit": LIST_LIMIT,
         }
+        return context | {"body": jinja.render("reader/pages/agreement.html", **context)}
 
 
 class EventView(TemplateView):
@@ -307,7 +312,7 @@ class EventView(TemplateView):
                 itertools.combinations(sorted(countries, key=lambda c: c.code), 2), PAIR_LIMIT
             )
         ]
-        return {
+        context = {
             "event": event,
             "countries": countries,
             "agreements": event.visible_agreements,
@@ -315,3 +320,4 @@ class EventView(TemplateView):
             "pairs": pairs,
             "notes": notes,
         }
+        return context | {"body": jinja.render("reader/pages/event.html", **context)}

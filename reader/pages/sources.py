@@ -11,6 +11,7 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
+from reader.pages import jinja
 from reader.pages.common import DESCRIBED, capped, dated, labelled
 from relations import presentation, visibility
 from relations.models import CLAIM_FIELDS, Agreement, Citation, Event, Membership, Position
@@ -132,6 +133,7 @@ class SourceView(TemplateView):
             count=len({(c.kind, c.claim.pk) for note in listed for c in note.claims}),
             footnote_limit=self.footnote_limit,
         )
+        context["body"] = jinja.render("reader/pages/source.html", **context)
         return context
 
     def claims(self, pairs: list[tuple]) -> dict[str, list[models.Model]]:

@@ -402,7 +402,9 @@ def _agreement_page(agreement: Agreement) -> tuple[str, dict]:
 
 def _item_page(claim: Claim) -> tuple[str, dict]:
     """Statements, posts and memberships have no page of their own: readers see them in the
-    lists of an official's or an organisation's page, drawn by these same partials."""
+    lists of an official's or an organisation's page, drawn by these same macros
+    (``templates/jinja2/reader/pages/parts.html``)."""
+    from reader.pages import jinja
     from reader.pages.common import dated, labelled, number_notes
 
     kind = KINDS[claim._meta.model_name]
@@ -413,16 +415,9 @@ def _item_page(claim: Claim) -> tuple[str, dict]:
     else:
         labelled(claim.organisation)
     dated([claim])
-    notes = number_notes([claim])
-    return "admin/relata/review_preview_item.html", {
-        "claim": claim,
-        "kind": claim._meta.model_name,
-        "notes": notes,
-        # the names the public partials use
-        "statement": claim,
-        "position": claim,
-        "memberships": [claim],
-    }
+    context = {"claim": claim, "kind": claim._meta.model_name, "notes": number_notes([claim])}
+    context["body"] = jinja.render("reader/pages/preview_item.html", **context)
+    return "admin/relata/review_preview_item.html", context
 
 
 PAGES: dict[type[Claim], Callable[[Claim], tuple[str, dict]]] = {

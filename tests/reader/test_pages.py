@@ -10,9 +10,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from reader.pages import countries
-from relations import presentation
+from relations import paging, presentation
 from relations.filters import forget_reference
 from relations.models import Agreement, Citation, Event, Status
 from tests.factories import (
@@ -773,3 +775,75 @@ def test_busy_and_quiet_countries_show_the_same_newest_events(client, world, mon
     assert busy_response.context["summary"]["busy"]
     assert section(busy_response.content.decode(), "recent-events") == quiet
     assert quiet.count('href="/events/') == 20
+    # A country in very many events tests each event it walks (relations.paging.per_row).
+    monkeypatch.setattr(paging, "PROBE_FROM", 0)
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        probed_response = client.get("/countries/no/")
+    assert probed_response.context["summary"]["probed"]
+    assert any('"relations_event"."id" > 0' in q["sql"] for q in queries.captured_queries)
+    assert section(probed_response.content.decode(), "recent-events") == quiet
+
+
+# --- The pages Jinja2 renders (reader.pages.jinja) ----------------------------------------
+HOSTILE = 'O\'Brien & "Sons" <b>bold</b>'
+ESCAPED = "O&#x27;Brien &amp; &quot;Sons&quot; &lt;b&gt;bold&lt;/b&gt;"
+
+
+def test_jinja_pages_escape_every_value_as_django_does(client, world):
+    """The entity pages' bodies are rendered by Jinja2 in Django's
+    escaping (&#x27; and &quot;, as the Django pages wrote them), and nothing unescaped."""
+    no = world["country"]
+    organisation = world["organisation"]
+    organisation.aliases = [HOSTILE]
+    organisation.description = HOSTILE
+    organisation.save()
+    official = world["official"]
+    official.aliases = [HOSTILE]
+    official.save()
+    event = EventFactory(countries=[no], title=HOSTILE)
+    event.organisations.add(organisation)
+    event.officials.add(official)
+    CitationFactory(event=event, source=SourceFactory(title=HOSTILE), locator=HOSTILE)
+    statement = StatementFactory(
+        speaker=official,
+        speaker_organisation=organisation,
+        form="paraphrase",
+        verb="said",
+        quote=HOSTILE,
+        context=HOSTILE,
+    )
+    CitationFactory(statement=statement, excerpt=HOSTILE)
+    event.statements.add(statement)
+    agreement = world["agreement"]
+    agreement.purpose = HOSTILE
+    agreement.save()
+    agreement.events.add(event)
+    source = SourceFactory(slug="hostile", title=HOSTILE, notes=f"{HOSTILE}\nSecond line.")
+    CitationFactory(event=event, source=source, locator=HOSTILE, excerpt=HOSTILE)
+    for url in (
+        "/organisations/norway-mfa/",
+        "/officials/norway-minister/",
+        "/countries/no/",
+        event.get_absolute_url(),
+        "/agreements/nordic-pact/",
+        "/sources/hostile/",
+    ):
+        html = page(client, url)
+        assert ESCAPED in html, url
+        assert "<b>" not in html and "O'Brien" not in html, url
+    # A source's notes keep their lines (Django's linebreaksbr), escaped.
+    assert f"<p>{ESCAPED}<br>Second line.</p>" in page(client, "/sources/hostile/")
+
+
+def test_an_officials_statements_do_not_read_the_speaker_again(
+    client, world, django_assert_max_num_queries
+):
+    """Paraphrases name their speaker: the official of the page, not read once per statement."""
+    official = world["official"]
+    StatementFactory(speaker=official, form="paraphrase", verb="said", quote="One thing.")
+    one = count_queries(client, "/officials/norway-minister/", django_assert_max_num_queries)
+    for n in range(5):
+        StatementFactory(speaker=official, form="paraphrase", verb="said", quote=f"Thing {n}.")
+    many = count_queries(client, "/officials/norway-minister/", django_assert_max_num_queries)
+    assert many == one

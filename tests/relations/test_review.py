@@ -1,6 +1,7 @@
 """Review as one page: the home's count, the queue of every kind with its citations, the
 editor's publish and return (with a comment the analyst reads), and the staff-only preview."""
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -248,6 +249,18 @@ def test_the_event_preview_uses_the_public_template(analyst):
     event = EventFactory(status=Status.REVIEW, place="Minsk")
     response = analyst.get(reverse("admin:relations_event_preview", args=[event.pk]))
     assert "reader/pages/event.html" in [t.name for t in response.templates]
+
+
+def test_a_posts_preview_draws_it_as_its_officials_page_does(analyst):
+    """The preview and the official's page draw a post with the same macro (``post`` in
+    templates/jinja2/reader/pages/parts.html): the same markup, the same note."""
+    position = PositionFactory(status=Status.PUBLISHED, citations=1, citations__excerpt="Here.")
+    url = reverse("admin:relations_position_preview", args=[position.pk])
+    preview = " ".join(analyst.get(url).content.decode().split())
+    public = Client().get(position.official.get_absolute_url()).content.decode()
+    public = " ".join(public.split())
+    for pattern in (r'<ol class="entries posts">.*?</ol>', r'<ol class="notes">.*?</ol>'):
+        assert re.search(pattern, public).group(0) in preview
 
 
 def test_view_on_site_of_a_draft_is_its_preview(analyst):
