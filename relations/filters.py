@@ -47,6 +47,7 @@ from relations.models import (
     Organisation,
     Relationship,
 )
+from relations.paging import per_row
 from relations.search import MAX_TERMS, SEARCH_HELP, parse_search, search_events
 
 
@@ -317,16 +318,13 @@ def about(countries: Sequence[Country], *, probe: bool = False) -> Exists:
 
     PostgreSQL may run each EXISTS as a hashed subplan: it reads all of the country's links
     into a hash before the walk's first row (185,000 for the United States at 10^6: some
-    150 ms), having costed the walk as if it read every event, not a page. That is right when
-    the walk is long (a quiet country), wrong when a page of matches is near (a busy one).
-    ``probe=True`` writes the condition as one EXISTS over the UNION ALL of both ways, which
-    PostgreSQL cannot hash nor turn into a join: two index probes per row walked, nothing read
-    ahead (the United States' newest page: 3 ms). For a filter that keeps many events
-    (``relations.paging.probe_rows``)."""
+    150 ms). That is right when the walk is long (a quiet country), wrong when a page of
+    matches is near (a busy one): ``probe=True`` keeps each EXISTS probed per row walked
+    (``relations.paging.per_row``; the United States' newest page: 3 ms), for a filter that
+    keeps many events (``relations.paging.probe_rows``)."""
     ways = [rows.filter(event_id=OuterRef("pk")) for rows in _about(countries)]
     if probe:
-        first, *rest = (rows.values("event_id") for rows in ways)
-        return Exists(first.union(*rest, all=True))
+        ways = [per_row(rows) for rows in ways]
     return reduce(operator.or_, (Exists(rows) for rows in ways))
 
 

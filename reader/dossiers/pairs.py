@@ -26,12 +26,12 @@ from typing import Any
 from django.db import models
 from django.db.models import Case, Exists, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from core.dates import OPEN_LOWER
 from relations import visibility
 from relations.models import Agreement, Country, Domain, Event, Relationship, Statement
+from relations.paging import per_row
 
 KINDS = ("event", "agreement", "statement")
 MODELS: dict[str, type[models.Model]] = {
@@ -74,19 +74,6 @@ def known_by(as_of: datetime.date, field: str = "date") -> Q:
 
 
 # --- The pair's claims --------------------------------------------------------------------------
-def _per_row(subquery: models.QuerySet) -> models.QuerySet:
-    """Keep an EXISTS probed row by row.
-
-    PostgreSQL turns an EXISTS whose links to the outer row are all equalities into a hashed
-    subplan: it builds the whole inner set first (for "related to one of the pair's events",
-    every agreement of the 47,000 events of Belarus–Iran: ~100 ms at 10^6 events, more for
-    statements) and then probes it. One condition on the outer row that is not an equality
-    rules that out (``id > 0`` is always true), so a walk that stops after K rows costs a few
-    index probes per row it reads.
-    """
-    return subquery.filter(GreaterThan(OuterRef("pk"), 0))
-
-
 class PairClaims:
     """The visible claims of a pair of countries, optionally as they stood on a date."""
 
@@ -145,7 +132,7 @@ class PairClaims:
             condition = reduce(
                 operator.or_,
                 (
-                    Exists(_per_row(qs.filter(**{column: OuterRef("pk")})))
+                    Exists(per_row(qs.filter(**{column: OuterRef("pk")})))
                     for qs, column in self._branches(kind)
                 ),
             )

@@ -438,8 +438,8 @@ def test_long_events_before_from_are_paged_in_the_timelines_order(client, seed, 
     ]
 
 
-#: The country condition probed per row: one EXISTS over the UNION ALL of both ways.
-PROBING = re.compile(r'EXISTS\(\(?SELECT 1 AS "a" .* UNION ALL \(?SELECT 1 AS "a" ')
+#: The country condition probed per row: each EXISTS tests the event row itself (per_row).
+PROBING = re.compile(r'"\w+"\."id" > 0')
 
 
 @pytest.mark.parametrize(

@@ -498,7 +498,7 @@ def test_a_filter_that_keeps_many_events_probes_each_row_for_the_same_pages(
         "?country=ir&from=2008&to=2010&per_page=2",
         "?country=by&country=ir&from=2005&order=newest&per_page=4",
     ]
-    probing = re.compile(r'EXISTS\(\(?SELECT 1 AS "a" .* UNION ALL \(?SELECT 1 AS "a" ')
+    probing = re.compile(r'"\w+"\."id" > 0')  # (relations.paging.per_row)
     for query in queries:
         pages, counts = {}, {}
         for probe in (False, True):
