@@ -102,3 +102,20 @@ def test_postgresql_connections_run_queries_without_parallel_workers():
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone()[0] == "0"
+
+
+def test_the_database_urls_own_options_are_kept_beside_ours():
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o['connect_timeout'], o['application_name'], o['options'])"
+    )
+    url = "postgres://u@127.0.0.1:5432/x?connect_timeout=5&application_name=relata-web"
+    result = manage(
+        "shell", "-c", code, DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=url
+    )
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "5",
+        "relata-web",
+        "-c",
+        "max_parallel_workers_per_gather=0",
+    ], result.stderr

@@ -112,9 +112,17 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # other requests need, and PostgreSQL's costs chose them where one process is faster: a
     # two-word search walked the date index with 2 workers probing twice the events (10^6,
     # docs/performance.md). DB_PARALLEL_WORKERS allows some again.
-    DATABASES["default"]["OPTIONS"] = {
-        "options": f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
-    }
+    # Added to what DATABASE_URL's query string gives (connect_timeout, application_name...).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(
+        filter(
+            None,
+            [
+                _options.get("options"),
+                f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}",
+            ],
+        )
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------
