@@ -30,7 +30,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from core.keyset import beyond
 from reader.timeline.facets import facet_data
-from reader.timeline.query import kept, split_date
+from reader.timeline.query import split_date
 from relations.paging import event_rows
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 100  # as the timeline's pages
@@ -154,7 +154,7 @@ class EventPagination(KeysetPagination):
         # list would cost more than the list.
         data = facet_data(timeline) if split else None
         return event_rows(
-            timeline.rows_queryset(kept(timeline, data)) if data else queryset,
+            timeline.rows_queryset(data.events) if data else queryset,
             descending=order[0].startswith("-"),
             position=position,
             size=self.page_size,

@@ -39,6 +39,12 @@ class FacetData:
     rows: list[tuple[int, int, int, int | None, int]]
     early: list[tuple[int, int]]  # (date_lower as a proleptic ordinal, id), in keyset order
 
+    @property
+    def events(self) -> int:
+        """How many events the filter keeps (what decides how its pages are read:
+        ``Timeline.rows_queryset``)."""
+        return sum(row[-1] for row in self.rows if row[0] == YEARS)
+
 
 @dataclass
 class FacetLink:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, CharField, DateField, QuerySet, Value
@@ -32,6 +33,9 @@ from relations.models import Agreement, Event, Official, Organisation, Statement
 from relations.paging import SPLIT_MARGIN, event_rows  # noqa: F401 (SPLIT_MARGIN: tests)
 from relations.paging import split_date as split_of
 from relations.presentation import linker, when
+
+if TYPE_CHECKING:
+    from reader.timeline.facets import FacetData  # (which imports this module)
 
 #: What the page shows of an organisation: enough to name one the sources do not name.
 ORGANISATION_FIELDS = (
@@ -74,21 +78,21 @@ class Page:
     groups: list[YearGroup] = field(default_factory=list)
 
 
-def page(timeline: Timeline, early: list[tuple[int, int]]) -> Page:
-    """The page the request asks for (``early``: the facet query's long events, see
-    ``relations.paging.event_rows``), with its links, its events annotated and grouped, and
-    its notes."""
+def page(timeline: Timeline, facets: FacetData) -> Page:
+    """The page the request asks for (``facets``: the facet query's answer, which holds the long
+    events a "from" date needs, ``relations.paging.event_rows``, and how many events the filter
+    keeps), with its links, its events annotated and grouped, and its notes."""
     paging = timeline.paging.cleaned_data
     after, before = paging.get("after"), paging.get("before")
     size = timeline.paging.size
     cursor = after or before
     rows = event_rows(
-        timeline.rows_queryset(kept(timeline)),
+        timeline.rows_queryset(facets.events),
         descending=(timeline.order == "newest") != bool(before),
         position=(cursor.date, cursor.id) if cursor else None,
         size=size,
         split=split_date(timeline),
-        early=early,
+        early=facets.early,
     )
     more = len(rows) > size
     events = rows[:size]
@@ -111,19 +115,6 @@ def page(timeline: Timeline, early: list[tuple[int, int]]) -> Page:
 def split_date(timeline: Timeline) -> datetime.date | None:
     """Where the timeline's order splits (``relations.paging.split_date``)."""
     return split_of(timeline.queryset, timeline.window[0])
-
-
-def kept(timeline: Timeline, data=None) -> int | None:
-    """How many events a filter by country keeps, by the facet query's cached answer (``data``,
-    or the one the timeline's view has just read): what decides how its page probes
-    (``Timeline.rows_queryset``). None without a country, or without the facets."""
-    if not timeline.data.get("country"):
-        return None
-    from reader.timeline.facets import YEARS, facet_data  # (which imports this module)
-
-    if data is None:
-        data = facet_data(timeline)
-    return sum(count for kind, *_, count in data.rows if kind == YEARS)
 
 
 # --- What each event shows -------------------------------------------------------------------

@@ -27,7 +27,7 @@ class TimelineView(View):
         if not timeline.valid:
             return render_invalid(request, timeline)
         data = facet_data(timeline)
-        page = query.page(timeline, data.early)
+        page = query.page(timeline, data)
         facets = build_facets(timeline, data)
         feed_url = timeline.url("timeline-atom", drop=("order",))
         chart = fragment("reader/timeline_chart.html", chart=facets.chart) if facets.chart else ""
