@@ -11,8 +11,8 @@ read).
 On PostgreSQL by full-text search over each event's stored words (table
 ``relations_event_search``, one tsvector per event, which migration 0014 creates and its
 triggers keep current on every write path, a bulk load's at its end (0015); no model: fixtures,
-the API and history never see it); on SQLite (the one-command demo) by regular expressions that mean the same as closely as
-SQLite allows.
+the API and history never see it); on SQLite (the one-command demo) by regular expressions that
+mean the same as closely as SQLite allows.
 """
 
 from __future__ import annotations
