@@ -57,7 +57,9 @@ def version() -> int:
 
 
 def _read(using: str | None = None) -> int:
-    using = using or router.db_for_read(KnowledgeBaseVersion)
+    # The primary's row: the version announced to every process is the one writes have reached,
+    # never a replica's (core.replica compares the two).
+    using = using or router.db_for_write(KnowledgeBaseVersion)
     row = KnowledgeBaseVersion.objects.using(using).filter(pk=1).values_list("number", flat=True)
     number = row.first()
     if number is None:  # a database built without migrations (or emptied by a flush)

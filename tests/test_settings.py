@@ -119,3 +119,43 @@ def test_the_database_urls_own_options_are_kept_beside_ours():
         "-c",
         "max_parallel_workers_per_gather=0",
     ], result.stderr
+
+
+def test_a_replica_url_adds_the_replica_its_router_and_our_options():
+    code = (
+        "from django.conf import settings; r = settings.DATABASES['replica']; "
+        "print(r['HOST'], r['PORT'], r['NAME'], r['TEST']['MIRROR'], "
+        "settings.DATABASE_ROUTERS[0], r['OPTIONS']['options'])"
+    )
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/relata",
+        DATABASE_REPLICA_URL="postgres://u@10.0.0.2:5433/relata",
+    )
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "10.0.0.2",
+        "5433",
+        "relata",
+        "default",
+        "core.replica.ReplicaRouter",
+        "-c",
+        "max_parallel_workers_per_gather=0",
+    ], result.stderr
+
+
+def test_without_a_replica_url_every_read_stays_on_the_one_database():
+    code = (
+        "from django.conf import settings; "
+        "print(sorted(settings.DATABASES), settings.DATABASE_ROUTERS)"
+    )
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/relata",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "['default'] []", result.stderr

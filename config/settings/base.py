@@ -57,6 +57,8 @@ MIDDLEWARE = [
     # the security headers (added to cached answers on their way out), after WhiteNoise (static
     # files never reach it), outside compression (stored compressed). docs/performance.md
     "core.page_cache.PageCacheMiddleware",
+    # A page the cache did not have reads the replica if it has caught up (core.replica).
+    "core.replica.ReplicaMiddleware",
     # Brotli or gzip, never for the admin (BREACH: core.compress).
     "core.compress.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,22 +109,33 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # Each request runs in a process of its own, so a query's parallel workers take the cores
-    # other requests need, and PostgreSQL's costs chose them where one process is faster: a
-    # two-word search walked the date index with 2 workers probing twice the events (10^6,
-    # docs/performance.md). DB_PARALLEL_WORKERS allows some again.
-    # Added to what DATABASE_URL's query string gives (connect_timeout, application_name...).
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options["options"] = " ".join(
-        filter(
-            None,
-            [
-                _options.get("options"),
-                f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}",
-            ],
-        )
+# DATABASE_REPLICA_URL adds a streaming replica of that database: public reads go there when it
+# has caught up, everything else stays on the primary (core.replica, docs/deploy.md).
+if _replica_url := env_str("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = dj_database_url.parse(
+        _replica_url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
     )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests read what they wrote
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# Paths whose reads never go to a replica, whoever asks (core.replica).
+PRIMARY_ONLY_PATHS = ("/admin/",)
+for _database in DATABASES.values():
+    if _database["ENGINE"].endswith("postgresql"):
+        # Each request runs in a process of its own, so a query's parallel workers take the
+        # cores other requests need, and PostgreSQL's costs chose them where one process is
+        # faster: a two-word search walked the date index with 2 workers probing twice the
+        # events (10^6, docs/performance.md). DB_PARALLEL_WORKERS allows some again.
+        # Added to what the URL's query string gives (connect_timeout, application_name...).
+        _options = _database.setdefault("OPTIONS", {})
+        _options["options"] = " ".join(
+            filter(
+                None,
+                [
+                    _options.get("options"),
+                    f"-c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}",
+                ],
+            )
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------
