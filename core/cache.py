@@ -21,6 +21,8 @@ version's costly answers before readers ask for them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import threading
@@ -45,10 +47,26 @@ VERSION_TIMEOUT = 30
 #: the cache reclaim answers no one asks for.
 ANSWER_TIMEOUT = 24 * 60 * 60
 _MISSING = object()
+_pinned: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "relata_kb_version", default=None
+)
+
+
+@contextlib.contextmanager
+def pinned(number: int):
+    """``version()`` is ``number`` inside: a request reading a replica that holds ``number``
+    must not store what it reads there under a newer version announced meanwhile."""
+    token = _pinned.set(number)
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def version() -> int:
     """The knowledge base's current version (from the shared cache; the row on a miss)."""
+    if (number := _pinned.get()) is not None:
+        return number
     number = cache.get(VERSION_KEY)
     if number is None:
         number = _read()

@@ -28,6 +28,7 @@ reached is skipped for :data:`RETRY_SECONDS`; readers get the primary meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import time
@@ -35,7 +36,7 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
-from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
 from core import cache
@@ -79,12 +80,18 @@ class _Replica:
         self.down_until = 0.0
 
     def holds(self, number: int) -> bool:
-        """Whether the replica holds every write up to version ``number``."""
-        if self.reached >= number:
-            return True
+        """Whether the replica holds every write up to version ``number``, and answers."""
         if time.monotonic() < self.down_until:
             return False
         try:
+            # Django's once-per-request check of a persistent connection, made here rather
+            # than at the view's first query: a replica that died after catching up is then
+            # skipped like one that never answered, instead of failing every public read.
+            connection = connections[REPLICA]
+            connection.close_if_health_check_failed()
+            connection.ensure_connection()
+            if self.reached >= number:
+                return True
             seen = (
                 KnowledgeBaseVersion.objects.using(REPLICA)
                 .filter(pk=1)
@@ -102,15 +109,17 @@ class _Replica:
 replica = _Replica()
 
 
-def reads_replica(request: HttpRequest) -> bool:
-    """Whether ``request`` may read the replica: a public read by a reader with no session, and
-    a replica that has caught up with the announced version."""
-    return (
-        request.method in SAFE_METHODS
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and not request.path.startswith(settings.PRIMARY_ONLY_PATHS)
-        and replica.holds(cache.version())
-    )
+def reads_replica(request: HttpRequest) -> int | None:
+    """The version at which ``request`` may read the replica, or None: a public read by a
+    reader with no session, and a replica that has caught up with the announced version."""
+    if (
+        request.method not in SAFE_METHODS
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or request.path_info.startswith(settings.PRIMARY_ONLY_PATHS)
+    ):
+        return None
+    number = cache.version()
+    return number if replica.holds(number) else None
 
 
 class ReplicaMiddleware:
@@ -123,31 +132,39 @@ class ReplicaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not reads_replica(request):
+        number = reads_replica(request)
+        if number is None:
             return self.get_response(request)
-        token = _reads.set(REPLICA)
-        try:
+        with on_replica(number):
             response = self.get_response(request)
-        finally:
-            _reads.reset(token)
         if response.streaming:  # an export: its rows are read while it is sent, after return
-            response.streaming_content = _reading(REPLICA, response.streaming_content)
+            response.streaming_content = _streamed(number, response.streaming_content)
         return response
 
 
-def _reading(alias: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """``chunks``, each read with ``alias`` as the read database. Set around each step rather
-    than once, so the variable is reset in the context that set it, whoever drives the loop."""
+@contextlib.contextmanager
+def on_replica(number: int) -> Iterator[None]:
+    """Reads go to the replica inside, at version ``number`` (the one it was checked against):
+    a bump announced meanwhile may not have reached the replica, and answers read there must
+    not be stored under it (core.cache)."""
+    token = _reads.set(REPLICA)
+    try:
+        with cache.pinned(number):
+            yield
+    finally:
+        _reads.reset(token)
+
+
+def _streamed(number: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks``, each read on the replica at ``number``. Set around each step rather than
+    once, so the variables are reset in the context that set them, whoever drives the loop."""
     iterator = iter(chunks)
     try:
         while True:
-            token = _reads.set(alias)
-            try:
-                chunk = next(iterator)
-            except StopIteration:
+            with on_replica(number):
+                chunk = next(iterator, None)
+            if chunk is None:
                 return
-            finally:
-                _reads.reset(token)
             yield chunk
     finally:
         if hasattr(iterator, "close"):
