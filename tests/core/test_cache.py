@@ -70,3 +70,20 @@ def test_answers_are_keyed_by_version_and_none_is_an_answer(django_capture_on_co
         cache.bump()
     cache.answer("lookup", compute, "x")
     assert len(calls) == 2
+
+
+def test_a_pinned_version_keys_the_answers_read_inside_whatever_is_bumped_meanwhile(
+    django_capture_on_commit_callbacks,
+):
+    """A request on a replica holds the version it was checked at (core.replica): an answer
+    read there must not be stored under a newer one announced while it runs."""
+    checked = cache.version()
+    with cache.pinned(checked):
+        with django_capture_on_commit_callbacks(execute=True):
+            cache.bump()  # another writer, mid-request
+        assert cache.version() == checked
+        assert cache.answer("pinned-test", lambda: "read on the replica") == "read on the replica"
+    assert cache.version() == checked + 1
+    assert cache.answer("pinned-test", lambda: "read at the new version") == (
+        "read at the new version"
+    )
