@@ -12,7 +12,9 @@ Shape: :class:`KnowledgeBaseGenerator` turns ``(events, seed)`` into a stream of
 ``(table, rows)`` batches, one chunk of events at a time, so memory stays flat however many
 events are asked for. A sink writes the batches: :class:`CopySink` with PostgreSQL's
 ``COPY ... FROM STDIN`` on a background thread (PostgreSQL ingests one chunk while Python
-builds the next), :class:`OrmSink` with ``bulk_create`` on any other backend.
+builds the next), :class:`OrmSink` with ``bulk_create`` on any other backend. A big run into
+empty tables (a fresh install) drops their plain indexes first and builds each once at the
+end (core.bulk, as ``import_kb`` does), rather than updating them row by row.
 
 Rules the content keeps:
 
@@ -59,8 +61,10 @@ from random import Random
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from core.bulk import create_indexes, drop_foreign_keys, drop_plain_indexes
 from core.cache import bump
 from core.dates import MONTH_NAMES, parse_fuzzy_date
+from relations import search
 from relations.models import (
     CLAIM_FIELDS,
     Agreement,
@@ -89,6 +93,9 @@ PUBLISHED_SHARE = 0.9
 AGREEMENT_EVERY = 20  # one event in 20 is the signing of an agreement
 STATEMENT_EVERY = 10  # one event in 10 comes with a statement (said there or about then)
 DEFAULT_BATCH_SIZE = 10_000
+# Events from which empty tables' plain indexes are dropped for the run and built once at its
+# end (core.bulk): at 10^6 events index upkeep is most of the COPY time.
+REBUILD_INDEXES_FROM = 20_000
 # Shares of the model's newer shapes.
 CONCERNS_SHARE = 0.05  # events that concern a relationship beyond their participants'
 CONCERNED_PAIRS = 300  # ...drawn from the busiest pairs, so the Relationship rows stay few
@@ -1884,6 +1891,7 @@ class Report:
     busiest_pairs: list[tuple[str, str, float]]
     copy_seconds: dict[str, float] = field(default_factory=dict)  # PostgreSQL only
     delete_seconds: float = 0.0  # of --replace
+    index_seconds: float = 0.0  # making the indexes and foreign keys dropped for the run
 
 
 def generate(
@@ -1937,6 +1945,17 @@ def generate(
                 f"The database already holds rows generated with seed {seed} ({found}). "
                 "Pass --replace to delete them and generate again, or pick another --seed."
             )
+        rebuilt, rebuilt_search = [], []
+        # Before --replace deletes: a table emptied by this transaction still has rows
+        # for everyone else, who would wait for the dropped index's lock.
+        if postgresql and events >= REBUILD_INDEXES_FROM:
+            tables = [t.db_table for t in ALL_TABLES]
+            rebuilt = drop_plain_indexes(connection, tables)
+            # Then each foreign key checked in one join at the end, not a lookup per row.
+            rebuilt += drop_foreign_keys(connection, tables)
+            # The events' search words are written by finish_bulk_load, which needs none of
+            # these, so they are built after it.
+            rebuilt_search = drop_plain_indexes(connection, [search.TABLE])
         deleting = time.monotonic()
         if replaced:
             say(f"Deleting the rows generated earlier with seed {seed}…")
@@ -1974,10 +1993,18 @@ def generate(
             raise
         sink.close()
         _release(connection, generator)
+        if rebuilt:
+            say("Building the indexes and checking the foreign keys dropped for the run…")
+        indexing = time.monotonic()
+        create_indexes(connection, rebuilt)  # the check below reads citations by claim
+        index_seconds = time.monotonic() - indexing
         try:
             cited.finish_bulk_load(using, generated_claims(seed, using))
         except cited.UncitedClaim as error:
             raise GenerationError(f"Nothing was generated: {error.message}") from error
+        indexing = time.monotonic()
+        create_indexes(connection, rebuilt_search)
+        index_seconds += time.monotonic() - indexing
         # COPY and bulk_create send no signals: readers' caches are told here, on commit.
         bump(using)
         copy_seconds = dict(getattr(sink, "seconds", {}))
@@ -2004,4 +2031,5 @@ def generate(
         busiest_pairs=generator.busiest_pairs(),
         copy_seconds=copy_seconds,
         delete_seconds=delete_seconds,
+        index_seconds=index_seconds,
     )

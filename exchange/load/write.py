@@ -8,6 +8,7 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
+from core.bulk import create_indexes, drop_plain_indexes
 from exchange.load.base import Step
 from exchange.report import Action
 from exchange.spec import SPECS, TIMESTAMPS, ModelSpec
@@ -40,8 +41,7 @@ class Writing(Step):
                 # models come in load order), and the rest of the load defers them again.
                 self.stage.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 self.stage.execute("SET CONSTRAINTS ALL DEFERRED")
-                for definition in rebuilt:
-                    self.stage.execute(definition)
+                create_indexes(connection, rebuilt)
         cited.finish_bulk_load(self.using, self._loaded_claims())
         if connection.vendor == "postgresql" and self.report.totals().created > 10_000:
             # Fresh statistics for the next queries' plans (autovacuum would take its time).
@@ -55,16 +55,14 @@ class Writing(Step):
         the table's plain indexes (full-text and trigram search above all), made again
         afterwards in one sorted pass each: PostgreSQL only, at least :data:`REBUILD_FROM`
         new records; the model's table, its many-to-many tables and their history tables.
-        Unique indexes stay (they are constraints). Dropping takes the table's exclusive lock
-        until the import commits, so only an empty table (nothing to read yet) is treated so;
-        a failed import rolls it all back, indexes included. Returns the definitions to run."""
+        Which tables and indexes: :func:`core.bulk.drop_plain_indexes` (empty tables only).
+        Returns the definitions to run."""
         connection = self.stage.connection
         if connection.vendor != "postgresql":
             return []
         new = staged.objects.using(self.using).filter(existing__isnull=True).count()
         if new < REBUILD_FROM:
             return []
-        q = self.stage.q
         tables = [spec.model, *(m.remote_field.through for m in spec.m2m)]
         history = getattr(spec.model, "history", None)
         if history is not None:
@@ -79,24 +77,7 @@ class Writing(Step):
                     )
                 except LookupError:
                     continue
-        definitions: list[str] = []
-        with connection.cursor() as cursor:
-            for model in tables:
-                table = model._meta.db_table
-                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(table)})")
-                if cursor.fetchone()[0]:
-                    continue
-                cursor.execute(
-                    "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-                    "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisunique "
-                    "AND NOT i.indisprimary AND i.indisvalid AND NOT EXISTS "
-                    "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-                    [table],
-                )
-                for name, definition in cursor.fetchall():
-                    cursor.execute(f"DROP INDEX {name}")
-                    definitions.append(definition)
-        return definitions
+        return drop_plain_indexes(connection, [model._meta.db_table for model in tables])
 
     def _loaded_claims(self) -> list[models.QuerySet]:
         return [

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from core import cache as kb
 from core.dates import parse_fuzzy_date
+from relations import generator
 from relations.generator import (
     AGREEMENT,
     EVENT,
@@ -223,6 +224,44 @@ def test_the_same_seed_gives_the_same_content_and_another_seed_does_not():
     assert digest(SEED + 1)[1] != first[1]  # different titles and dates, not just slugs
     assert generated(Event, SEED + 1).count() == EVENTS  # seeds coexist
     assert generated(Event).count() == EVENTS
+
+
+def all_indexes() -> set[tuple[str, str, str]]:
+    """Every index and constraint of the schema, by table, name and definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() UNION ALL "
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+        )
+        return set(cursor.fetchall())
+
+
+@on_postgresql
+def test_a_run_into_empty_tables_ends_with_the_indexes_it_found(monkeypatch):
+    monkeypatch.setattr(generator, "REBUILD_INDEXES_FROM", 1)  # any run counts as big
+    dropped: list[str] = []
+    drop = generator.drop_plain_indexes
+
+    def spy(connection, db_tables):
+        dropped.extend(definitions := drop(connection, db_tables))
+        return definitions
+
+    monkeypatch.setattr(generator, "drop_plain_indexes", spy)
+    before = all_indexes()
+    out = generate(verbosity=2)
+    assert any("gin_trgm_ops" in d for d in dropped)  # the events' title index among them
+    assert any("relations_event_search" in d for d in dropped)
+    assert "made again" in out
+    assert all_indexes() == before
+    first = digest(SEED)
+    # Now the tables have rows: nothing is dropped, and the rows are the same as before.
+    dropped.clear()
+    generate(replace=True)
+    assert not dropped
+    assert all_indexes() == before
+    assert digest(SEED) == first
 
 
 @on_postgresql

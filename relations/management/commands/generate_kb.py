@@ -124,6 +124,9 @@ class Command(BaseCommand):
             write("Time in COPY by table (writer thread, wall clock):")
             for label, seconds in sorted(report.copy_seconds.items(), key=lambda kv: -kv[1]):
                 write(f"  {label:<{width}}  {seconds:>10.1f} s")
+        if verbosity > 1 and report.index_seconds:
+            seconds = report.index_seconds
+            write(f"Indexes and foreign keys dropped for the run, made again: {seconds:,.1f} s")
         write(f"Elapsed: {report.seconds:,.1f} s")
         if report.database_size:
             write(f"Database size: {report.database_size}")
