@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://.../relata_bench .venv/bin/python bench/load.py \\
         [--duration 30] [--connections 16] [--workers 4] [--threads 1] \\
-        [--scenarios cached,uncached,stock]
+        [--scenarios cached,uncached,stock] [--url http://127.0.0.1:8080]
 
 The site is served by gunicorn (``.venv/bin/gunicorn config.wsgi``, ``--workers`` processes;
 sync workers, or gthread with ``--threads`` > 1) on a free loopback port, with
@@ -55,6 +55,13 @@ a machine busy with other work it moves far less than req/s does (other processe
 time from these, not CPU time; though caches are shared), so it is the figure to compare when
 the machine is not quiet. After each scenario the script waits for what wrk left queued in
 gunicorn, so that the next one starts clean.
+
+``--url``: load a server already running there instead (e.g. nginx in front of several
+gunicorns, deploy/try-on-one-machine.sh), with ``DATABASE_URL`` its primary database (for the
+mix). No gunicorn is started and no Redis flushed; one scenario, **served**: one pass over the
+mix (filling whatever caches that server has), then wrk. Its CPU figures are of every process
+on the machine named gunicorn ("app"), postgres ("db", every cluster's) and nginx ("proxy"):
+on a quiet machine only.
 
 Prints the mix, a Markdown table, and the five slowest URLs requested alone (page cache off,
 after a first pass), and writes bench/results/load.json: the mix, the settings of the run, each
@@ -242,11 +249,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def fetch(
+    host: str, port: int, path: str, encoding: str, timeout: float
+) -> tuple[int, bytes, float]:
+    """One GET on a connection of its own: (status, body, ms)."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        start = time.perf_counter()
+        connection.request("GET", path, headers={"Accept-Encoding": encoding} if encoding else {})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, body, (time.perf_counter() - start) * 1000
+    finally:
+        connection.close()
+
+
 class Gunicorn:
     """One gunicorn on the loopback, in a session of its own (stopped with all its workers)."""
 
     def __init__(self, args: argparse.Namespace, page_cache_seconds: int, log: Path) -> None:
         self.port, self.log = free_port(), log
+        self.base = f"http://127.0.0.1:{self.port}"
         self.slots = args.workers * args.threads
         # Its database sessions carry this name, so their CPU time can be told from others'.
         self.name, self.database_url = f"relata-load-{self.port}", args.database_url
@@ -298,17 +321,7 @@ class Gunicorn:
         raise SystemExit(f"gunicorn did not become ready; its log:\n{self.log.read_text()[-3000:]}")
 
     def get(self, path: str, encoding: str = "", timeout: float = 600) -> tuple[int, bytes, float]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            start = time.perf_counter()
-            connection.request(
-                "GET", path, headers={"Accept-Encoding": encoding} if encoding else {}
-            )
-            response = connection.getresponse()
-            body = response.read()
-            return response.status, body, (time.perf_counter() - start) * 1000
-        finally:
-            connection.close()
+        return fetch("127.0.0.1", self.port, path, encoding, timeout)
 
     def drain(self) -> None:
         """Wait for the requests wrk left behind: its connections are closed, but gunicorn
@@ -345,6 +358,44 @@ class Gunicorn:
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log_file.close()
+
+
+class Remote:
+    """A server already running at ``url`` (``--url``): loaded, never started or stopped."""
+
+    def __init__(self, url: str, slots: int) -> None:
+        parts = urlsplit(url)
+        self.base, self.host, self.port = url.rstrip("/"), parts.hostname, parts.port or 80
+        self.slots = slots
+
+    def get(self, path: str, encoding: str = "", timeout: float = 600) -> tuple[int, bytes, float]:
+        return fetch(self.host, self.port, path, encoding, timeout)
+
+    def drain(self) -> None:
+        """As Gunicorn.drain: one probe a connection wrk had, together."""
+        with concurrent.futures.ThreadPoolExecutor(self.slots) as pool:
+            list(pool.map(lambda _: self.get("/healthz"), range(self.slots)))
+
+    def cpu(self) -> dict[str, dict[int, float]]:
+        """CPU seconds so far of every gunicorn, postgres and nginx process on the machine."""
+        found: dict[str, dict[int, float]] = {"app": {}, "db": {}, "proxy": {}}
+        for pid, _, seconds in processes():
+            try:
+                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:  # gone
+                continue
+            if b"gunicorn" in command:  # master and workers, whatever their title
+                found["app"][pid] = seconds
+            elif comm in ("postgres", "nginx"):
+                found["db" if comm == "postgres" else "proxy"][pid] = seconds
+        return found
+
+    def worker_timeouts(self) -> int:
+        return 0  # its log is not ours to read
+
+    def stop(self) -> None:
+        pass
 
 
 def processes(pids: set[int] | None = None) -> list[tuple[int, int, float]]:
@@ -404,7 +455,7 @@ def run_wrk(server: Gunicorn, paths: list[str], args: argparse.Namespace, work: 
         f"{args.timeout}s",
         "-s",
         str(LUA),
-        f"http://127.0.0.1:{server.port}",
+        server.base,
         "--",
         str(urls),
         str(args.wrk_threads),
@@ -463,6 +514,10 @@ def main() -> None:
     parser.add_argument("--accept-encoding", default="gzip, deflate, br")
     parser.add_argument("--wrk", default="wrk")
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument(
+        "--url",
+        help="load a server already running there (e.g. http://127.0.0.1:8080): one scenario",
+    )
     args = parser.parse_args()
     args.database_url = os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relata_bench"
@@ -476,17 +531,21 @@ def main() -> None:
     paths = [entry["path"] for entry in mix]
     comparable = [entry for entry in mix if entry["stock"]]
     print(f"database: {urlsplit(args.database_url).path.lstrip('/')} ({events:,} events)")
-    print(
-        f"gunicorn: {args.workers} {'gthread' if args.threads > 1 else 'sync'} workers"
+    server = (
+        f"server at {args.url}"
+        if args.url
+        else f"gunicorn: {args.workers} {'gthread' if args.threads > 1 else 'sync'} workers"
         + (f" x {args.threads} threads" if args.threads > 1 else "")
-        + f"; wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s"
+    )
+    print(
+        server + f"; wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s"
         f" --timeout {args.timeout}s; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
     )
     print("URL mix:")
     for entry in mix:
         stock = f"  (stock: {entry['stock']})" if entry["stock"] else ""
         print(f"  {entry['kind']:<15} {entry['path']}{stock}")
-    if not args.no_flush:
+    if not args.no_flush and not args.url:
         flush(args.redis)
 
     results: list[dict] = []
@@ -496,13 +555,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="relata-load-") as tmp:
         work = Path(tmp)
         try:
-            if "cached" in wanted:
+            if args.url:
+                remote = Remote(args.url, args.connections)
+                alone["first pass"] = warm(remote, paths, args.accept_encoding)
+                results.append(scenario("served", remote, paths, args, work))
+            if "cached" in wanted and not args.url:
                 server = Gunicorn(args, 60 * 60, work / "gunicorn-cached.log")
                 servers.append(server)
                 alone["filling the page cache"] = warm(server, paths, args.accept_encoding)
                 results.append(scenario("cached", server, paths, args, work))
                 server.stop()
-            if wanted & {"uncached", "stock"}:
+            if wanted & {"uncached", "stock"} and not args.url:
                 server = Gunicorn(args, 0, work / "gunicorn-uncached.log")
                 servers.append(server)
                 warm(server, paths, args.accept_encoding)
@@ -549,6 +612,7 @@ def main() -> None:
             "duration_s": args.duration,
             "timeout_s": args.timeout,
             "accept_encoding": args.accept_encoding,
+            "url": args.url,
         },
         "mix": mix,
         "alone_ms": alone,
@@ -570,9 +634,10 @@ def table(results: list[dict]) -> str:
         detail = ", ".join(filter(None, kinds))
         errors = f"{row['errors']}" + (f" ({detail})" if detail else "")
         cpu = row["cpu_ms_per_request"]
+        proxy = f" + {cpu['proxy']:.1f} proxy" if "proxy" in cpu else ""
         lines.append(
             f"| {row['scenario']} | {row['urls']} | {row['rps']:.1f} | {row['p50_ms']:.1f} "
-            f"| {row['p99_ms']:.1f} | {errors} | {cpu['app']:.1f} + {cpu['db']:.1f} |"
+            f"| {row['p99_ms']:.1f} | {errors} | {cpu['app']:.1f} + {cpu['db']:.1f}{proxy} |"
         )
     return "\n".join(lines)
 
