@@ -409,7 +409,7 @@ class TimelineFilter(django_filters.FilterSet):
         return queryset.order_by(*ordering(self.form.cleaned_data.get("order")))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return search_events(queryset, parse_search(value))
+        return search_events(queryset, parse_search(value), probe=getattr(self, "_probe", False))
 
     # Every relation is filtered by an IN (subquery) on its through table, by id: each event
     # once (no join, no DISTINCT), and the planner may probe or hash as the numbers suggest.
@@ -430,8 +430,9 @@ class TimelineFilter(django_filters.FilterSet):
 
     @property
     def probing_qs(self) -> QuerySet:
-        """``qs`` with the country condition probed per row (``about(probe=True)``): the same
-        events in the same order, for a keyset page of a filter that keeps many of them."""
+        """``qs`` with the country and search conditions probed per row (``about(probe=True)``,
+        ``search_events(probe=True)``): the same events in the same order, for a keyset page
+        of a filter that keeps many of them."""
         probing = self.__dict__.get("_probing_qs")
         if probing is None:
             self._probe = True

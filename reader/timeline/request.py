@@ -73,8 +73,9 @@ class Timeline:
     def rows_queryset(self, total: int | None) -> QuerySet:
         """What a page's keyset scan reads, given how many events the filter keeps (``total``,
         the facets' count, ``FacetData.events``): ``queryset``, or the same filter with its
-        country condition probed per row when it keeps many (``relations.paging.probe_rows``)."""
-        if self.data.get("country") and probe_rows(total):
+        country and search conditions probed per row when it keeps many
+        (``relations.paging.probe_rows``)."""
+        if (self.data.get("country") or self.data.get("q")) and probe_rows(total):
             return self.filterset.probing_qs
         return self.queryset
 

@@ -517,6 +517,45 @@ def test_a_filter_that_keeps_many_events_probes_each_row_for_the_same_pages(
         assert len(pages[True]) > 1 and slugs(pages[True][0]), query
 
 
+def test_a_search_that_keeps_many_events_probes_each_row_for_the_same_pages(
+    client, db, monkeypatch
+):
+    """From ``PROBE_FROM`` events kept, a search's words are checked on each row the date
+    order walks (``search_events(probe=True)``: an EXISTS fenced with OFFSET 0, never a join
+    that reads every match first): the same pages, byte for byte, in as many queries."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored words and their plans are PostgreSQL's")
+    for year in range(2001, 2012):
+        EventFactory(
+            title=f"Nuclear agreement talks {year}", countries=["BY", "IR"], date=str(year)
+        )
+        EventFactory(title=f"Oil pipeline {year}", countries=["BY", "RU"], date=f"{year}-06")
+        EventFactory(title=f"A nuclear agreement signed {year}", date=f"{year}-03")
+    EventFactory(title="Nuclear agreement drafted", date="2009", status=Status.DRAFT)
+    queries = [
+        "?q=nuclear+agreement&per_page=3",
+        "?q=nuclear+agreement&order=newest&per_page=4",
+        "?q=agreement+-talks&from=2005&per_page=2",
+        "?q=pipeline&country=ru&per_page=3",
+    ]
+    for query in queries:
+        pages, counts = {}, {}
+        for probe in (False, True):
+            monkeypatch.setattr(paging, "PROBE_FROM", 0 if probe else 10**9)
+            url, pages[probe], counts[probe] = URL + query, [], []
+            while url:
+                get(client, url[len(URL) :])  # the facets cached: the next request is the page
+                with CaptureQueriesContext(connection) as captured:
+                    pages[probe].append(get(client, url[len(URL) :]))
+                rows = captured.captured_queries[0]["sql"]
+                assert ("OFFSET 0)" in rows) == probe, rows
+                counts[probe].append(len(captured.captured_queries))
+                url = link(pages[probe][-1], "next")
+        assert pages[True] == pages[False], query
+        assert counts[True] == counts[False] and max(counts[True]) <= 4, query
+        assert len(pages[True]) > 1 and slugs(pages[True][0]), query
+
+
 #: Dates around a "from" of 2009: long spans that start before it and reach into it, and some
 #: that end before it (tests/api/test_resources.py pages the API through the same).
 LONG_BEFORE = [
