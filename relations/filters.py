@@ -329,6 +329,11 @@ def about(countries: Sequence[Country], *, probe: bool = False) -> Exists:
 
 
 # --- The FilterSet -------------------------------------------------------------------------------
+#: The filters whose condition ``TimelineFilter.probing_qs`` checks on each row walked, rather
+#: than reading every event it holds first, when the filter keeps many events.
+PROBED = ("country", "q")
+
+
 class FuzzyDateFilter(django_filters.Filter):
     field_class = FuzzyDateField
 
@@ -430,7 +435,7 @@ class TimelineFilter(django_filters.FilterSet):
 
     @property
     def probing_qs(self) -> QuerySet:
-        """``qs`` with the country and search conditions probed per row (``about(probe=True)``,
+        """``qs`` with the conditions of :data:`PROBED` probed per row (``about(probe=True)``,
         ``search_events(probe=True)``): the same events in the same order, for a keyset page
         of a filter that keeps many of them."""
         probing = self.__dict__.get("_probing_qs")

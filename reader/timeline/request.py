@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from core.dates import OPEN_LOWER, OPEN_UPPER, FuzzyDate, Precision, long_date
-from relations.filters import DEFAULT_PER_PAGE, PageForm, TimelineFilter, reference
+from relations.filters import DEFAULT_PER_PAGE, PROBED, PageForm, TimelineFilter, reference
 from relations.models import Agreement
 from relations.paging import probe_rows
 from relations.presentation import and_list
@@ -73,9 +73,9 @@ class Timeline:
     def rows_queryset(self, total: int | None) -> QuerySet:
         """What a page's keyset scan reads, given how many events the filter keeps (``total``,
         the facets' count, ``FacetData.events``): ``queryset``, or the same filter with its
-        country and search conditions probed per row when it keeps many
-        (``relations.paging.probe_rows``)."""
-        if (self.data.get("country") or self.data.get("q")) and probe_rows(total):
+        conditions probed per row when it keeps many (``relations.paging.probe_rows``,
+        ``relations.filters.PROBED``)."""
+        if any(self.data.get(name) for name in PROBED) and probe_rows(total):
             return self.filterset.probing_qs
         return self.queryset
 
