@@ -17,37 +17,38 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
 
 Build = Callable[..., QuerySet]
 
 
-def rows(build: Build, *ids: Sequence[int], using: str = "default") -> list[tuple]:
+def rows(build: Build, *ids: Sequence[int], using: str | None = None) -> list[tuple]:
     """``list(build(*ids))`` for a ``build`` that returns a ``values_list()`` QuerySet filtered
-    by lists of ids (ints), without building it again for every page's ids."""
-    connection = connections[using]
+    by lists of ids (ints), without building it again for every page's ids. Read where the
+    QuerySet would be (``using``, else the router's choice: a request's replica, core.replica)."""
     if not any(ids):
         return []
-    if connection.vendor != "postgresql":
+    if connections[using or DEFAULT_DB_ALIAS].vendor != "postgresql":
         return list(build(*(list(each) for each in ids)))
-    sql, params = _compiled(build, tuple(len(each) for each in ids), using)
+    model, sql, params = _compiled(build, tuple(len(each) for each in ids))
     given = [pk for each in ids for pk in each]
     values = [given[-p - 1] if type(p) is int and p < 0 else p for p in params]
-    with connection.cursor() as cursor:
+    with connections[using or router.db_for_read(model)].cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.fetchall()
 
 
 @lru_cache(maxsize=256)
-def _compiled(build: Build, counts: tuple[int, ...], using: str) -> tuple[str, tuple]:
-    """``build``'s SQL and parameters for lists of these lengths, the ids numbered -1, -2…
-    across the lists."""
+def _compiled(build: Build, counts: tuple[int, ...]) -> tuple[type[Model], str, tuple]:
+    """``build``'s model, SQL and parameters for lists of these lengths, the ids numbered -1,
+    -2… across the lists (the SQL is PostgreSQL's, whichever of its databases runs it)."""
     stand_ins, start = [], 1
     for count in counts:
         stand_ins.append([-n for n in range(start, start + count)])
         start += count
-    return build(*stand_ins).query.sql_with_params()
+    queryset = build(*stand_ins)
+    return (queryset.model, *queryset.query.sql_with_params())
 
 
 @lru_cache(maxsize=64)
@@ -64,4 +65,4 @@ def record[M: Model](model: type[M], **values) -> M | None:
     if values["id"] is None:
         return None
     names = in_field_order(model, tuple(values))
-    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
+    return model.from_db(router.db_for_read(model), names, [values[name] for name in names])

@@ -181,11 +181,12 @@ def _config(cluster: Cluster) -> dict:
     raise RuntimeError(f"cluster {cluster.version}/{cluster.name} is not listed")
 
 
-def _create(cluster: Cluster) -> None:
+def _create(cluster: Cluster, *options: str) -> None:
     # Throwaway data: no fsync anywhere, from initdb on.
     _run(
         *("pg_createcluster", cluster.version, cluster.name, "-p", str(cluster.port)),
         *("-o", "fsync=off", "-o", "synchronous_commit=off", "-o", "full_page_writes=off"),
+        *options,
         *("--", "--auth=trust", "--no-sync"),
     )
 
@@ -206,7 +207,7 @@ def _wait(condition, what: str, seconds: float = 30) -> None:
 
 
 def _build_primary(primary: Cluster) -> None:
-    _create(primary)
+    _create(primary, "-o", "shared_preload_libraries=pg_stat_statements")  # who read what
     hba = Path(_config(primary)["hba_file"])
     with hba.open("a") as file:  # this cluster's own file: the replica streams from it
         file.write("\nhost replication all 127.0.0.1/32 trust\n")
@@ -215,6 +216,7 @@ def _build_primary(primary: Cluster) -> None:
         f"postgres://postgres@127.0.0.1:{primary.port}/postgres", autocommit=True
     ) as connection:
         connection.execute("CREATE DATABASE relata")
+    primary.query("CREATE EXTENSION pg_stat_statements")
 
 
 class _Setup:

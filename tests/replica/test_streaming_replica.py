@@ -25,6 +25,19 @@ pytestmark = pytest.mark.slow
 
 PAGE = f"/events/{EVENT}/"
 API = f"/api/events/{EVENT}/"
+#: Public pages of every kind, timeline, search, dossier, entities and API: each of their
+#: queries (compiled once per process, raw SQL, prefetches) must read the replica.
+PUBLIC = [
+    "/timeline/",
+    "/timeline/?q=nuclear&country=ir",
+    "/relations/by-ir/",
+    "/relations/",
+    "/countries/by/",
+    PAGE,
+    API,
+    "/api/events/?country=by&country=ir",
+    "/timeline.csv?country=by",
+]
 SESSION = "sessionid"  # settings.SESSION_COOKIE_NAME
 CHANGE_SQL = "UPDATE relations_event SET title = %s WHERE slug = %s"
 PRIMARY = "should read the primary"
@@ -35,7 +48,22 @@ def test_public_reads_go_to_a_caught_up_replica_and_everything_else_to_the_prima
     original = primary.one("SELECT title FROM relations_event WHERE slug = %s", (EVENT,))
     assert original, f"the seed event {EVENT} is missing on the primary"
 
-    # a. Anonymous reads go to the replica, a reader with a session to the primary.
+    # a. Anonymous reads go to the replica, every query of them: the primary runs none.
+    primary.query("SELECT pg_stat_statements_reset()")
+    for path in PUBLIC:
+        status, _, _ = site.request("GET", path)
+        assert status == HTTPStatus.OK, f"{path} answered {status} to an anonymous reader"
+    read_on_primary = primary.query(
+        "SELECT query FROM pg_stat_statements WHERE dbid = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND query ~ '\"(relations|sources)_'"
+    )
+    assert not read_on_primary, (
+        f"anonymous public pages read the primary: {[q[:120] for (q,) in read_on_primary]}"
+    )
+
+    # ...and with replay paused, they show the replica's data; a reader with a session, the
+    # primary's.
     pause(site)
     primary.query(CHANGE_SQL, ("Quietly retitled on the primary", EVENT))  # no version bump
     # The session first: if any cache held the title, the anonymous read below could not
