@@ -13,8 +13,8 @@ bind = os.environ.get("RELATA_BIND", "127.0.0.1:8000")
 # and the streamed exports (/timeline.csv, .json) of a whole knowledge base run for minutes
 # (~4,000 events/s: 10^6 in ~4 min); a gthread worker's heartbeat runs beside its requests.
 # One process per core (the GIL: one core of Python each), 4 threads to overlap the waits on
-# PostgreSQL (~15 of every ~40 ms uncached) and Redis: bench/load.py measured this as level with
-# 2 sync workers per core uncached, and 2-6x their requests per second with the page cache warm.
+# PostgreSQL and Redis. Measured at 10^6 events on 2 cores (docs/deploy.md, "Web: gunicorn"):
+# some 20 % more CPU per uncached page than sync workers, 2-6x the answers with the page cache.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", 4))
