@@ -18,10 +18,19 @@ row but built once, sorted, at the end. One rule for both loaders, here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 #: Memory for each index build (sorts in memory rather than on disk); for that statement only.
 REBUILD_MEMORY = "512MB"
+
+
+def _empty(connection, cursor, db_tables: Iterable[str]) -> Iterator[str]:
+    """Those of ``db_tables`` that hold no row: the only ones a load may strip (module doc)."""
+    q = connection.ops.quote_name
+    for table in db_tables:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(table)})")
+        if not cursor.fetchone()[0]:
+            yield table
 
 
 def drop_plain_indexes(connection, db_tables: Iterable[str]) -> list[str]:
@@ -30,13 +39,9 @@ def drop_plain_indexes(connection, db_tables: Iterable[str]) -> list[str]:
     load's transaction. Nothing on other backends."""
     if connection.vendor != "postgresql":
         return []
-    q = connection.ops.quote_name
     definitions: list[str] = []
     with connection.cursor() as cursor:
-        for table in db_tables:
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(table)})")
-            if cursor.fetchone()[0]:
-                continue
+        for table in _empty(connection, cursor, db_tables):
             cursor.execute(
                 "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
                 "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisunique "
@@ -61,10 +66,7 @@ def drop_foreign_keys(connection, db_tables: Iterable[str]) -> list[str]:
     q = connection.ops.quote_name
     statements: list[str] = []
     with connection.cursor() as cursor:
-        for table in db_tables:
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(table)})")
-            if cursor.fetchone()[0]:
-                continue
+        for table in _empty(connection, cursor, db_tables):
             cursor.execute(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY oid",

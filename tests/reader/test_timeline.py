@@ -500,21 +500,7 @@ def test_a_filter_that_keeps_many_events_probes_each_row_for_the_same_pages(
     ]
     probing = re.compile(r'"\w+"\."id" > 0')  # (relations.paging.per_row)
     for query in queries:
-        pages, counts = {}, {}
-        for probe in (False, True):
-            monkeypatch.setattr(paging, "PROBE_FROM", 0 if probe else 10**9)
-            url, pages[probe], counts[probe] = URL + query, [], []
-            while url:
-                get(client, url[len(URL) :])  # the facets cached: the next request is the page
-                with CaptureQueriesContext(connection) as captured:
-                    pages[probe].append(get(client, url[len(URL) :]))
-                rows = captured.captured_queries[0]["sql"]
-                assert bool(probing.search(rows)) == probe, rows
-                counts[probe].append(len(captured.captured_queries))
-                url = link(pages[probe][-1], "next")
-        assert pages[True] == pages[False], query
-        assert counts[True] == counts[False] and max(counts[True]) <= 4, query
-        assert len(pages[True]) > 1 and slugs(pages[True][0]), query
+        assert_probed_pages_are_the_same(client, monkeypatch, query, probing)
 
 
 def test_a_search_that_keeps_many_events_probes_each_row_for_the_same_pages(
@@ -539,21 +525,28 @@ def test_a_search_that_keeps_many_events_probes_each_row_for_the_same_pages(
         "?q=pipeline&country=ru&per_page=3",
     ]
     for query in queries:
-        pages, counts = {}, {}
-        for probe in (False, True):
-            monkeypatch.setattr(paging, "PROBE_FROM", 0 if probe else 10**9)
-            url, pages[probe], counts[probe] = URL + query, [], []
-            while url:
-                get(client, url[len(URL) :])  # the facets cached: the next request is the page
-                with CaptureQueriesContext(connection) as captured:
-                    pages[probe].append(get(client, url[len(URL) :]))
-                rows = captured.captured_queries[0]["sql"]
-                assert ("OFFSET 0)" in rows) == probe, rows
-                counts[probe].append(len(captured.captured_queries))
-                url = link(pages[probe][-1], "next")
-        assert pages[True] == pages[False], query
-        assert counts[True] == counts[False] and max(counts[True]) <= 4, query
-        assert len(pages[True]) > 1 and slugs(pages[True][0]), query
+        assert_probed_pages_are_the_same(client, monkeypatch, query, re.compile(r"OFFSET 0\)"))
+
+
+def assert_probed_pages_are_the_same(client, monkeypatch, query: str, probing: re.Pattern):
+    """Every page of ``query``, read hashed and then probed per row (``PROBE_FROM`` out of
+    reach, then 0): the probed rows' SQL matches ``probing``, the hashed rows' does not, and
+    the pages are the same, byte for byte, in as many queries."""
+    pages, counts = {}, {}
+    for probe in (False, True):
+        monkeypatch.setattr(paging, "PROBE_FROM", 0 if probe else 10**9)
+        url, pages[probe], counts[probe] = URL + query, [], []
+        while url:
+            get(client, url[len(URL) :])  # the facets cached: the next request is the page
+            with CaptureQueriesContext(connection) as captured:
+                pages[probe].append(get(client, url[len(URL) :]))
+            rows = captured.captured_queries[0]["sql"]
+            assert bool(probing.search(rows)) == probe, rows
+            counts[probe].append(len(captured.captured_queries))
+            url = link(pages[probe][-1], "next")
+    assert pages[True] == pages[False], query
+    assert counts[True] == counts[False] and max(counts[True]) <= 4, query
+    assert len(pages[True]) > 1 and slugs(pages[True][0]), query
 
 
 #: Dates around a "from" of 2009: long spans that start before it and reach into it, and some
