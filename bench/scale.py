@@ -6,7 +6,8 @@
 
 A benchmark run, never part of CI: it needs the two generated databases,
 ``generate_kb --events 1000000 --seed 1`` and ``generate_kb --events 10000000 --seed 1`` (the
-second takes half an hour and some 25 GB; docs/performance.md, "Ten million events").
+second took 34 minutes and made 28 GB here, with 40 GB free needed; docs/performance.md,
+"Ten million events").
 
 Each database gets the load benchmark's URL mix (bench/load.py ``build_mix``: the timeline first
 and deep pages, searches, the busiest and a mid-sized dossier, entity pages, the API), measured
